@@ -1,0 +1,251 @@
+"""The `workbench` command. With no subcommand (or just a project path) it opens the TUI.
+
+Heavy libraries are imported inside the commands that need them, so `workbench --help` and a
+headless export start fast, and `workbench export` never loads textual.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import WorkbenchError
+
+
+class DefaultToTui(click.Group):
+    """`workbench PROJECT` (a path, not a command name) means `workbench tui PROJECT`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["tui", *args]
+        return super().parse_args(ctx, args)
+
+
+def _parse_mapping(items: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise click.BadParameter(f"expected FIELD=COLUMN (e.g. prompt=question), got {item!r}",
+                                     param_hint="--map")
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+def _options(fmt: str | None, mapping: tuple[str, ...]):
+    from .io import ImportOptions
+
+    return ImportOptions(format=fmt, mapping=_parse_mapping(mapping))
+
+
+def _err_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _print_import(results, console) -> None:
+    from rich.markup import escape
+
+    for r in results:
+        console.print(f"imported [bold]{r.records.height:,}[/] rows from {escape(r.path)} ({r.format})"
+                      + (f"; [yellow]{len(r.quarantine):,} rows quarantined[/]" if r.quarantine else ""))
+        for q in r.quarantine[:5]:
+            where = f"{q['file']}:{q['line']}" if q.get("line") is not None else q["file"]
+            console.print(f"  [yellow]quarantined[/] {escape(where)}: {escape(q['reason'])}")
+        if len(r.quarantine) > 5:
+            console.print(f"  ... and {len(r.quarantine) - 5:,} more (see quarantine.jsonl in an export)")
+
+
+input_format_option = click.option(
+    "--format", "fmt", default=None, metavar="NAME",
+    help="Input format when auto-detection cannot tell: openai, sharegpt, alpaca, dolly, "
+         "prompt_completion, csv, parquet.")
+map_option = click.option(
+    "--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
+    help="Column mapping for CSV/Parquet/JSON: prompt, response, system, category, origin, id, messages.")
+
+
+@click.group(cls=DefaultToTui, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="workbench")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Prepare fine-tuning data and judge the result.
+
+    Run `workbench` or `workbench PROJECT` to open the terminal UI.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(tui, project=None)
+
+
+@cli.command(hidden=True)
+@click.argument("project", required=False, type=click.Path(path_type=Path))
+def tui(project: Path | None) -> None:
+    """Open the terminal UI on PROJECT (default: the current folder)."""
+    from .tui.app import run_app
+
+    run_app(project)
+
+
+@cli.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="A file to import (repeatable).")
+@click.option("--name", default=None, help="Project name (default: the folder name).")
+@input_format_option
+@map_option
+def init(project: Path, inputs: tuple[Path, ...], name: str | None, fmt: str | None,
+         mapping: tuple[str, ...]) -> None:
+    """Create a project folder and import FILEs into it."""
+    from .project import Project
+
+    p = Project.create(project, inputs, _options(fmt, mapping), name=name)
+    console = _err_console()
+    console.print(f"created project [bold]{p.name}[/] in {project}")
+    if inputs:
+        imported = p.store.inputs()
+        console.print(f"{sum(r['rows'] for r in imported):,} rows imported from {len(imported)} file(s); "
+                      f"{sum(r['quarantined'] for r in imported):,} quarantined")
+        from rich.markup import escape
+
+        for q in p.quarantine()[:5]:
+            console.print(f"  [yellow]quarantined[/] {escape(q['file'])}:{q['line']}: {escape(q['reason'])}")
+    p.close()
+
+
+@cli.command("import")
+@click.argument("project", type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Import a file again even if it was imported before.")
+@input_format_option
+@map_option
+def import_(project: Path, files: tuple[Path, ...], force: bool, fmt: str | None,
+            mapping: tuple[str, ...]) -> None:
+    """Add FILEs to PROJECT. Nothing changes unless every file can be read."""
+    from .project import Project
+
+    p = Project.open(project)
+    results = p.import_files(files, _options(fmt, mapping), force=force)
+    _print_import(results, _err_console())
+    p.close()
+
+
+@cli.command()
+@click.argument("project", required=False, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: PROJECT/exports/<timestamp>/). Replaced whole if it exists.")
+@click.option("--format", "out_format", default="openai", show_default=True,
+              help="Train/holdout format: openai, sharegpt, alpaca, parquet (or a plugin's).")
+@click.option("--with-meta", is_flag=True, help="Add id, category and origin to each row.")
+@click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="Stateless mode: export these files with --recipe, no project needed.")
+@click.option("--recipe", "recipe_path", type=click.Path(path_type=Path), default=None,
+              help="Recipe TOML (stateless mode; default: validate + exact_dedup).")
+@click.option("--input-format", "fmt", default=None, metavar="NAME", help="Input format for --input files.")
+@map_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def export(project: Path | None, out: Path | None, out_format: str, with_meta: bool,
+           inputs: tuple[Path, ...], recipe_path: Path | None, fmt: str | None,
+           mapping: tuple[str, ...], quiet: bool) -> None:
+    """Run the recipe headless and write train/holdout files, removed rows, report and data card."""
+    from .headless import export_files, export_project
+
+    console = _err_console()
+    with _progress(console, quiet) as progress:
+        if inputs:
+            if project is not None:
+                raise click.UsageError("give either a PROJECT or --input files, not both")
+            if out is None:
+                raise click.UsageError("--out DIR is required with --input")
+            result = export_files(inputs, out, recipe_path=recipe_path, options=_options(fmt, mapping),
+                                  out_format=out_format, with_meta=with_meta, progress=progress,
+                                  echo=console.print)
+        else:
+            if recipe_path is not None:
+                raise click.UsageError("--recipe goes with --input; a project's recipe is in its workbench.toml")
+            result = export_project(project or Path("."), out, out_format=out_format, with_meta=with_meta,
+                                    progress=progress, echo=console.print)
+    r = result.report
+    console.print(
+        f"exported [bold]{r['splits']['train']:,}[/] train and [bold]{r['splits']['holdout']:,}[/] holdout rows "
+        f"to {result.out_dir}; {r['removed']['total']:,} removed, {r['quarantined']:,} quarantined"
+    )
+
+
+class _progress:
+    """A rich progress bar on stderr fed by the recipe runner's (label, done, total) callback."""
+
+    def __init__(self, console, quiet: bool) -> None:
+        self.console, self.quiet = console, quiet
+        self.bar = None
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if self.quiet:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=self.console, transient=False)
+        self.bar.__enter__()
+        return self.update
+
+    def update(self, label: str, done: int, total: int) -> None:
+        if label not in self.tasks:
+            self.tasks[label] = self.bar.add_task(label, total=total or 1)
+        self.bar.update(self.tasks[label], completed=done if total else 1, total=total or 1)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+@cli.command()
+def plugins() -> None:
+    """List loaded plugins with their versions and where they came from."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .plugins import load_registry, report_errors
+    from .project import Project, is_project
+
+    project_plugins, project_dir = [], None
+    if is_project("."):
+        project_plugins = Project.open(".").config.get("plugins", [])
+        project_dir = Path(".")
+    registry = load_registry(project_plugins, project_dir)
+    table = Table("plugin", "version", "from", "provides")
+    for info in registry.plugins:
+        table.add_row(info.name, info.version, info.source, ", ".join(h.removeprefix("register_") for h in info.hooks))
+    Console().print(table)
+    Console().print("steps: " + ", ".join(sorted(registry.steps)))
+    Console().print("importers: " + ", ".join(sorted(registry.importers)))
+    Console().print("export formats: " + ", ".join(sorted(registry.exporters)))
+    report_errors(registry, lambda m: _err_console().print(f"[yellow]{m}[/]"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
+    except WorkbenchError as e:
+        from rich.markup import escape
+
+        _err_console().print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
+        return e.exit_code
+    except click.exceptions.Abort:
+        return 130
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except KeyboardInterrupt:
+        _err_console().print("interrupted")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""Recipes: an ordered list of steps plus a split, and the runner that applies them."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+
+from .errors import ConfigError
+from .records import conform
+from .steps.base import ProgressCallback, StepContext
+from .store import Decision, Store
+
+DEFAULT_STEPS: list[dict[str, Any]] = [{"name": "validate"}, {"name": "exact_dedup"}]
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    holdout: float = 0.15
+    seed: int = 0
+    stratify: bool = True
+
+
+@dataclass(frozen=True)
+class Recipe:
+    steps: tuple[StepSpec, ...] = tuple(StepSpec(s["name"]) for s in DEFAULT_STEPS)
+    split: SplitSpec = SplitSpec()
+    source: str = field(default="recipe", compare=False)  # where it was read, for error messages
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "steps": [{"name": s.name, **s.params} for s in self.steps],
+            "split": {"holdout": self.split.holdout, "seed": self.split.seed,
+                      "stratify": self.split.stratify},
+        }
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(orjson.dumps(self.to_dict(), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def recipe_from_dict(data: dict[str, Any], where: str = "recipe") -> Recipe:
+    """Read the recipe table (top level of a recipe file, or [recipe] in workbench.toml)."""
+    unknown = set(data) - {"steps", "split"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; a recipe has 'steps' and 'split'")
+    raw_steps = data.get("steps", DEFAULT_STEPS)
+    if not isinstance(raw_steps, list):
+        raise ConfigError(f"{where}: 'steps' must be a list of [[steps]] tables")
+    steps = []
+    for i, raw in enumerate(raw_steps, 1):
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+            raise ConfigError(f"{where}: step {i} needs a 'name' (e.g. name = \"exact_dedup\")")
+        params = {k: v for k, v in raw.items() if k != "name"}
+        steps.append(StepSpec(raw["name"], params))
+    split_raw = data.get("split", {})
+    if not isinstance(split_raw, dict):
+        raise ConfigError(f"{where}: [split] must be a table")
+    unknown = set(split_raw) - {"holdout", "seed", "stratify"}
+    if unknown:
+        raise ConfigError(f"{where}: [split] has unknown key(s) {', '.join(sorted(unknown))}; "
+                          "it takes holdout, seed and stratify")
+    holdout = split_raw.get("holdout", 0.15)
+    if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0 <= holdout < 1:
+        raise ConfigError(f"{where}: [split] holdout must be a fraction from 0 up to (not including) 1, got {holdout!r}")
+    seed = split_raw.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"{where}: [split] seed must be a whole number, got {seed!r}")
+    stratify = split_raw.get("stratify", True)
+    if not isinstance(stratify, bool):
+        raise ConfigError(f"{where}: [split] stratify must be true or false, got {stratify!r}")
+    return Recipe(tuple(steps), SplitSpec(float(holdout), seed, stratify), source=where)
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: recipe file not found") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    if "recipe" in data and "steps" not in data:  # a workbench.toml given as a recipe
+        data = data["recipe"]
+    return recipe_from_dict(data, str(path))
+
+
+@dataclass
+class StepReport:
+    name: str
+    rows_in: int
+    rows_out: int
+    removed: dict[str, int]
+    edited: int = 0
+    flagged: int = 0
+    human_overrides: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "rows_in": self.rows_in, "rows_out": self.rows_out,
+                "removed": dict(sorted(self.removed.items())), "edited": self.edited,
+                "flagged": self.flagged, "human_overrides": self.human_overrides,
+                "stats": self.stats}
+
+
+REMOVED_SCHEMA = {
+    "id": pl.String, "source_file": pl.String, "source_line": pl.Int64,
+    "step": pl.String, "reason": pl.String, "detail": pl.String,
+}
+
+
+@dataclass
+class RecipeOutcome:
+    kept: pl.DataFrame  # curated records with a `split` column ("train" / "holdout")
+    removed: pl.DataFrame  # REMOVED_SCHEMA, in step order then input order
+    steps: list[StepReport]
+    flagged: list[Decision]
+    rows_in: int
+    snapshot_id: str | None = None  # set when a project saved the result
+
+
+def run_recipe(
+    records: pl.DataFrame,
+    recipe: Recipe,
+    registry: Any,
+    *,
+    store: Store | None = None,
+    project_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> RecipeOutcome:
+    """Apply the recipe's steps in order, enforce human decisions, then split train/holdout."""
+    steps = [registry.build_step(spec, recipe.source) for spec in recipe.steps]  # config errors up front
+    current = conform(records)
+    rows_in = current.height
+    removed_parts: list[pl.DataFrame] = []
+    reports: list[StepReport] = []
+    flagged: list[Decision] = []
+    cache_dir = project_dir / ".workbench" / "cache" if project_dir else None
+    for index, step in enumerate(steps):
+        human = {}
+        if store is not None:
+            human = {(d.record_id, d.target): d for d in store.decisions(step.name).values()}
+        ctx = StepContext(step=step.name, human=human, project_dir=project_dir, cache_dir=cache_dir,
+                          store=store, progress=progress, cancelled=cancelled, registry=registry)
+        ctx.report(0, current.height)
+        result = step.run(current, ctx)
+        current, removed, report, step_flags = _apply(step.name, current, result, human)
+        report.stats = result.stats
+        reports.append(report)
+        flagged.extend(step_flags)
+        if removed.height:
+            removed_parts.append(removed)
+        ctx.report(current.height, current.height)
+    split = assign_split(current, recipe.split)
+    kept = current.with_columns(split.alias("split"))
+    removed = pl.concat(removed_parts) if removed_parts else pl.DataFrame(schema=REMOVED_SCHEMA)
+    return RecipeOutcome(kept, removed, reports, flagged, rows_in)
+
+
+def _apply(name: str, before: pl.DataFrame, result, human: dict) -> tuple:
+    """Merge a step's result with the standing human keep/drop decisions for that step."""
+    auto_drops = {d.record_id: d for d in result.decisions if d.action == "drop"}
+    human_keep = {rid for (rid, target), d in human.items() if not target and d.action in ("keep", "accept")}
+    human_drop = {rid: d for (rid, target), d in human.items() if not target and d.action in ("drop", "reject")}
+    drops: dict[str, Decision] = {}
+    overrides = 0
+    for rid, d in auto_drops.items():
+        if rid in human_keep:
+            overrides += 1
+            continue
+        drops[rid] = d
+    before_ids = set(before.get_column("id").to_list()) if human_drop else set()
+    for rid, d in human_drop.items():
+        if rid in before_ids and rid not in drops:
+            overrides += 1
+            detail = dict(d.detail)
+            detail["rater"] = d.rater
+            drops[rid] = Decision(rid, "drop", d.reason or "rejected by reviewer", detail, step=name)
+
+    kept_ids = set(result.kept.get_column("id").to_list())
+    restored = [rid for rid in human_keep if rid not in kept_ids]
+    kept = result.kept
+    if restored:
+        kept = pl.concat([kept, before.filter(pl.col("id").is_in(restored))])
+    if drops:
+        kept = kept.filter(~pl.col("id").is_in(list(drops)))
+    # Keep input order whatever the step did, so exports do not depend on a step's internals.
+    order = before.select("id").with_row_index("__pos")
+    kept = conform(kept.join(order, on="id", how="left").sort("__pos").drop("__pos"))
+    missing = before.filter(~pl.col("id").is_in(kept.get_column("id")) & ~pl.col("id").is_in(list(drops)))
+    if missing.height:
+        raise RuntimeError(
+            f"step '{name}' dropped {missing.height} row(s) without a decision; every drop needs a reason"
+        )
+
+    removed = before.filter(pl.col("id").is_in(list(drops))).select("id", "source_file", "source_line")
+    removed = removed.with_columns(
+        pl.lit(name).alias("step"),
+        pl.col("id").replace_strict({k: v.reason for k, v in drops.items()}, return_dtype=pl.String).alias("reason"),
+        pl.col("id").replace_strict(
+            {k: orjson.dumps(v.detail, option=orjson.OPT_SORT_KEYS).decode() for k, v in drops.items()},
+            return_dtype=pl.String,
+        ).alias("detail"),
+    ) if drops else pl.DataFrame(schema=REMOVED_SCHEMA)
+    counts = Counter(d.reason for d in drops.values())
+    edited = sum(1 for d in result.decisions if d.action == "edit")
+    flags = [d for d in result.decisions if d.action == "flag"]
+    report = StepReport(name, before.height, kept.height, dict(counts), edited, len(flags), overrides)
+    return kept, removed, report, flags
+
+
+def _unit_hash(values: list[str], seed: int) -> list[float]:
+    out = []
+    for v in values:
+        digest = hashlib.blake2b(f"{seed}:{v}".encode(), digest_size=8).digest()
+        out.append(int.from_bytes(digest, "big") / 2**64)
+    return out
+
+
+def assign_split(records: pl.DataFrame, spec: SplitSpec) -> pl.Series:
+    """train/holdout per row: stratified by category, stable by record id and seed.
+
+    Within each category the rows are ordered by a seeded hash of their id and the first
+    round(n * holdout) go to holdout, so a row's side does not depend on input order and
+    changes only when its category's size changes enough to move the cut.
+    """
+    if records.height == 0:
+        return pl.Series("split", [], dtype=pl.String)
+    keyed = records.select(
+        pl.col("id"),
+        (pl.col("category").fill_null("") if spec.stratify else pl.lit("")).alias("__group"),
+    ).with_row_index("__pos")
+    keyed = keyed.with_columns(pl.Series("__key", _unit_hash(keyed.get_column("id").to_list(), spec.seed)))
+    keyed = keyed.with_columns(
+        pl.col("__key").rank("ordinal").over("__group").alias("__rank"),
+        pl.len().over("__group").alias("__n"),
+    )
+    # Python's round() with half-to-even would vary between groups of equal size; floor(x + 0.5).
+    cut = (pl.col("__n") * spec.holdout + 0.5).floor()
+    return keyed.sort("__pos").select(
+        pl.when(pl.col("__rank") <= cut).then(pl.lit("holdout")).otherwise(pl.lit("train")).alias("split")
+    ).to_series()

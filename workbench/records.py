@@ -1,0 +1,101 @@
+"""The canonical record: one row per training example, a polars DataFrame everywhere inside."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+import polars as pl
+
+ROLES = ("system", "user", "assistant")
+
+MESSAGE = pl.Struct({"role": pl.String, "content": pl.String})
+
+SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String,
+    "messages": pl.List(MESSAGE),
+    "category": pl.String,
+    "origin": pl.String,
+    "source_file": pl.String,
+    "source_line": pl.Int64,
+    "meta": pl.String,
+}
+
+COLUMNS = tuple(SCHEMA)
+
+
+def normalize_text(text: str) -> str:
+    """The form two texts share when they differ only in case, spacing or unicode presentation."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def record_id(messages: Sequence[dict[str, str]]) -> str:
+    """A short stable content id: the same conversation gets the same id on every import.
+
+    Only whitespace at the ends and unicode presentation are normalized, so that a human
+    decision about one wording never silently attaches to a different wording.
+    """
+    canon = [
+        [m["role"], unicodedata.normalize("NFC", m["content"]).strip()] for m in messages
+    ]
+    return hashlib.sha256(orjson.dumps(canon)).hexdigest()[:16]
+
+
+def empty_frame() -> pl.DataFrame:
+    return pl.DataFrame(schema=SCHEMA)
+
+
+def make_frame(rows: Iterable[dict[str, Any]] | Iterable[tuple]) -> pl.DataFrame:
+    """Build a records frame from dicts (or tuples in COLUMNS order) with the canonical schema."""
+    rows = list(rows)
+    if not rows:
+        return empty_frame()
+    if isinstance(rows[0], dict):
+        return pl.DataFrame(rows, schema=SCHEMA)
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
+
+
+def conform(df: pl.DataFrame) -> pl.DataFrame:
+    """Return df with exactly the canonical columns, in order and with the canonical types."""
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"records frame is missing columns: {', '.join(missing)}")
+    return df.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+
+
+def conversation_text(df: pl.DataFrame, roles: Sequence[str] | None = None) -> pl.Series:
+    """One string per record: the turns (optionally only some roles) joined by newlines."""
+    msgs = pl.col("messages")
+    if roles is not None:
+        msgs = msgs.list.eval(pl.element().filter(pl.element().struct.field("role").is_in(list(roles))))
+    return df.select(
+        msgs.list.eval(pl.element().struct.field("content")).list.join("\n").alias("text")
+    ).to_series()
+
+
+def normalized_text_expr(roles: Sequence[str] | None = None) -> pl.Expr:
+    """Vectorized normalize_text over role-tagged turns: NFKC, case-folded, whitespace collapsed."""
+    msgs = pl.col("messages")
+    if roles is not None:
+        msgs = msgs.list.eval(pl.element().filter(pl.element().struct.field("role").is_in(list(roles))))
+    joined = msgs.list.eval(
+        pl.concat_str(
+            [pl.element().struct.field("role"), pl.lit(": "), pl.element().struct.field("content")]
+        )
+    ).list.join("\n")
+    # polars lowercases with full unicode case mapping; casefold() differs only for a handful of
+    # characters (e.g. German sharp s), which NFKC + lowercase + the ß rule below covers.
+    return (
+        joined.str.normalize("NFKC")
+        .str.to_lowercase()
+        .str.replace_all("ß", "ss", literal=True)
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+
+
+def row_messages(row: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"role": m["role"], "content": m["content"]} for m in row["messages"]]

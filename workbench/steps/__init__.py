@@ -1,0 +1,17 @@
+"""Built-in curation steps, registered through the same hook as third-party steps."""
+
+from ..hookspecs import hookimpl
+from .base import Step, StepContext, StepResult
+from .exact_dedup import ExactDedup
+from .validate import Validate
+
+BUILTIN_STEPS: list[type[Step]] = [Validate, ExactDedup]
+
+
+@hookimpl
+def register_steps(register):
+    for step in BUILTIN_STEPS:
+        register(step)
+
+
+__all__ = ["Step", "StepContext", "StepResult", "BUILTIN_STEPS"]

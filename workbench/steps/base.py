@@ -1,0 +1,145 @@
+"""The step protocol: a named, typed, pure transformation of records that explains every drop."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import polars as pl
+
+from ..errors import Cancelled, ConfigError
+from ..store import Decision, Store
+
+ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)
+
+
+@dataclass
+class StepContext:
+    """What a step may see besides its records: human decisions, folders, progress, cancel."""
+
+    step: str
+    human: dict[tuple[str, str], Decision] = field(default_factory=dict)  # (record_id, target)
+    project_dir: Path | None = None
+    cache_dir: Path | None = None
+    store: Store | None = None
+    progress: ProgressCallback | None = None
+    cancelled: Callable[[], bool] = lambda: False
+    registry: Any = None
+
+    def human_for(self, record_id: str, target: str = "") -> Decision | None:
+        return self.human.get((record_id, target))
+
+    def report(self, done: int, total: int, label: str | None = None) -> None:
+        """Report progress and stop here if the user cancelled."""
+        if self.cancelled():
+            raise Cancelled(f"{self.step}: cancelled")
+        if self.progress is not None:
+            self.progress(label or self.step, done, total)
+
+
+@dataclass
+class StepResult:
+    """The records a step keeps (possibly edited) and its automatic decisions (drops with reasons)."""
+
+    kept: pl.DataFrame
+    decisions: list[Decision] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class Step:
+    """Base class for steps. Subclasses are dataclasses whose fields are the step's parameters.
+
+    ``run`` must not modify its input; it returns the kept rows and a Decision for each dropped,
+    edited or flagged row. Human decisions from ``ctx.human`` win over automatic ones; the
+    recipe runner enforces plain keep/drop overrides for every step, so a step only needs to
+    read them when they change its own logic (e.g. which duplicate survives).
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def run(self, records: pl.DataFrame, ctx: StepContext) -> StepResult:  # pragma: no cover
+        raise NotImplementedError
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any], where: str = "recipe") -> "Step":
+        """Build the step from recipe parameters, with a clear error for unknown or mistyped ones."""
+        if not dataclasses.is_dataclass(cls):
+            return cls(**params)  # type: ignore[call-arg]
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+        unknown = sorted(set(params) - set(fields))
+        if unknown:
+            raise ConfigError(
+                f"{where}: step '{cls.name}' has no parameter {', '.join(map(repr, unknown))}; "
+                f"its parameters are: {', '.join(sorted(fields)) or '(none)'}"
+            )
+        hints = typing.get_type_hints(cls)
+        values = {k: _coerce(v, hints.get(k, Any), f"{where}: step '{cls.name}' parameter '{k}'")
+                  for k, v in params.items()}
+        try:
+            step = cls(**values)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{where}: step '{cls.name}': {e}") from None
+        check = getattr(step, "check", None)
+        if check is not None:
+            try:
+                check()
+            except ValueError as e:
+                raise ConfigError(f"{where}: step '{cls.name}': {e}") from None
+        return step
+
+    def params(self) -> dict[str, Any]:
+        return dataclasses.asdict(self) if dataclasses.is_dataclass(self) else {}
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    """Accept TOML values for a typed parameter; int for float is fine, anything else must match."""
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, where)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{where} should be {_describe(hint)}, got {value!r}")
+    if origin is typing.Literal:
+        if value in typing.get_args(hint):
+            return value
+        raise ConfigError(f"{where} should be one of {', '.join(map(repr, typing.get_args(hint)))}, got {value!r}")
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where} should be a list, got {value!r}")
+        (inner,) = typing.get_args(hint)[:1] or (Any,)
+        return [_coerce(v, inner, where) for v in value]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} should be a table, got {value!r}")
+        return dict(value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is bool and not isinstance(value, bool):
+        raise ConfigError(f"{where} should be true or false, got {value!r}")
+    if hint is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{where} should be a whole number, got {value!r}")
+    if isinstance(hint, type) and not isinstance(value, hint):
+        raise ConfigError(f"{where} should be {_describe(hint)}, got {value!r}")
+    return value
+
+
+def _describe(hint: Any) -> str:
+    names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+    if hint in names:
+        return names[hint]
+    return str(hint).replace("typing.", "")
