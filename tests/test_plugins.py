@@ -39,7 +39,7 @@ GOOD_STEP = textwrap.dedent('''
 
 def install_fake_distribution(root, name, module_source, entry="plugin_mod"):
     """A minimal installed distribution with a `workbench` entry point, found via sys.path."""
-    dist = root / f"{name}-0.9.dist-info"
+    dist = root / f"{name.replace('-', '_')}-0.9.dist-info"  # as pip names it
     dist.mkdir(parents=True)
     (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.9\n")
     (dist / "entry_points.txt").write_text(f"[workbench]\n{name} = {entry}_{name.replace('-', '_')}\n")

@@ -34,17 +34,29 @@ def test_removed_rows_carry_step_reason_source_and_duplicate_of():
 
 def test_human_decisions_override_the_step(tmp_path):
     records = frame([{"user": "A", "assistant": "B"}, {"user": "a", "assistant": "b"},
-                     {"user": "C", "assistant": "D"}])
+                     {"user": "C", "assistant": "D"}, {"user": "E", "assistant": " "}])
     ids = records.get_column("id").to_list()
     store = Store(tmp_path / "wb.db")
-    store.decide("exact_dedup", ids[1], "keep", rater="ana")  # keep both copies
+    store.decide("exact_dedup", ids[0], "keep", rater="ana")  # not duplicates: keep both copies
+    store.decide("exact_dedup", ids[1], "keep", rater="ana")
     store.decide("validate", ids[2], "drop", reason="answer is wrong", rater="ana")
+    store.decide("validate", ids[3], "keep", rater="ana")  # the reviewer accepts the blank reply
     out = run_recipe(records, Recipe(), load_registry(), store=store)
-    assert out.kept.get_column("id").to_list() == [ids[0], ids[1]]
+    assert out.kept.get_column("id").to_list() == [ids[0], ids[1], ids[3]]
     (dropped,) = out.removed.to_dicts()
     assert (dropped["id"], dropped["step"], dropped["reason"]) == (ids[2], "validate", "answer is wrong")
     assert '"rater":"ana"' in dropped["detail"]
-    assert [s.human_overrides for s in out.steps] == [1, 1]
+    assert [s.human_overrides for s in out.steps] == [2, 0]
+
+
+def test_a_single_keep_picks_the_surviving_copy(tmp_path):
+    records = frame([{"user": "A", "assistant": "B"}, {"user": "a", "assistant": "b"}])
+    first, second = records.get_column("id").to_list()
+    store = Store(tmp_path / "wb.db")
+    store.decide("exact_dedup", second, "keep", rater="ana")
+    out = run_recipe(records, Recipe(), load_registry(), store=store)
+    assert out.kept.get_column("id").to_list() == [second]
+    assert out.removed.get_column("detail").to_list() == [f'{{"duplicate_of":"{second}","similarity":1.0}}']
 
 
 def test_a_step_that_drops_without_a_reason_is_an_error():

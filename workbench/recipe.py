@@ -201,7 +201,8 @@ def _apply(name: str, before: pl.DataFrame, result, human: dict) -> tuple:
     # Keep input order whatever the step did, so exports do not depend on a step's internals.
     order = before.select("id").with_row_index("__pos")
     kept = conform(kept.join(order, on="id", how="left").sort("__pos").drop("__pos"))
-    missing = before.filter(~pl.col("id").is_in(kept.get_column("id")) & ~pl.col("id").is_in(list(drops)))
+    missing = before.filter(~pl.col("id").is_in(kept.get_column("id").implode())
+                            & ~pl.col("id").is_in(list(drops)))
     if missing.height:
         raise RuntimeError(
             f"step '{name}' dropped {missing.height} row(s) without a decision; every drop needs a reason"

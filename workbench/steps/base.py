@@ -142,4 +142,9 @@ def _describe(hint: Any) -> str:
     names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
     if hint in names:
         return names[hint]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        options = [_describe(a) for a in typing.get_args(hint) if a is not type(None)]
+        return " or ".join(options) + (" (or left out)" if type(None) in typing.get_args(hint) else "")
+    if typing.get_origin(hint) in (list, tuple):
+        return "a list"
     return str(hint).replace("typing.", "")
