@@ -18,7 +18,7 @@ def build_demo(target: Path) -> Project:
     missing = [p for p in DEMO_INPUTS if not p.exists()]
     if missing:
         raise WorkbenchError(f"sample data not found: {missing[0]} (run from a clone of the repository)")
-    project = Project.create(target, DEMO_INPUTS, name="northwind-support-demo")
+    project = Project.create(target, DEMO_INPUTS, name="quillfield-support-demo")
     project.run()
     return project
 

@@ -145,6 +145,11 @@ def run_recipe(
     """Apply the recipe's steps in order, enforce human decisions, then split train/holdout."""
     steps = [registry.build_step(spec, recipe.source) for spec in recipe.steps]  # config errors up front
     current = conform(records)
+    if not current.get_column("id").is_unique().all():
+        # Identical rows share a content id; decisions and duplicate_of need one id per row.
+        from .io import finalize_ids
+
+        current = finalize_ids(current)
     rows_in = current.height
     removed_parts: list[pl.DataFrame] = []
     reports: list[StepReport] = []
