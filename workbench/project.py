@@ -63,6 +63,14 @@ class Snapshot:
     def records(self) -> pl.DataFrame:
         return pl.read_parquet(self.path)
 
+    def scan(self) -> pl.LazyFrame:
+        """A lazy view, for reading the first rows or a few columns of a large snapshot."""
+        return pl.scan_parquet(self.path)
+
+    @property
+    def rows(self) -> int:
+        return int(self.manifest["counts"]["rows"])
+
     def removed(self) -> pl.DataFrame | None:
         p = self.path.with_suffix(".removed.parquet")
         return pl.read_parquet(p) if p.exists() else None
@@ -243,8 +251,10 @@ class Project:
         parent = self.latest_import()
         snap = self._write_snapshot(
             outcome.kept, step="recipe", parent=parent.id if parent else None, params=recipe.to_dict(),
-            counts={"rows_in": outcome.rows_in, "rows_out": outcome.kept.height,
-                    "removed": outcome.removed.height},
+            counts={"rows": outcome.kept.height, "rows_in": outcome.rows_in,
+                    "rows_out": outcome.kept.height, "removed": outcome.removed.height,
+                    "train": int((outcome.kept.get_column("split") == "train").sum()),
+                    "holdout": int((outcome.kept.get_column("split") == "holdout").sum())},
             removed=outcome.removed, extra={"steps": [s.to_dict() for s in outcome.steps],
                                             "recipe_hash": recipe.hash},
         )

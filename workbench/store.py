@@ -11,6 +11,7 @@ import getpass
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -98,6 +99,8 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
+        # One connection shared by the UI thread and workers: every use goes through this lock.
+        self.lock = threading.RLock()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
@@ -128,7 +131,11 @@ class Store:
                 self.db.execute(statement)
 
     def transaction(self):
-        return _Transaction(self.db)
+        return _Transaction(self.db, self.lock)
+
+    def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            return self.db.execute(sql, params).fetchall()
 
     def close(self) -> None:
         self.db.close()
@@ -173,7 +180,7 @@ class Store:
             + (" WHERE step = ?" if step else "")
             + " GROUP BY step, record_id, target) last ON d.seq = last.seq"
         )
-        rows = self.db.execute(sql, (step,) if step else ()).fetchall()
+        rows = self._read(sql, (step,) if step else ())
         out = {}
         for r in rows:
             if r["action"] == "revert":
@@ -185,9 +192,7 @@ class Store:
         return out
 
     def decision_history(self, record_id: str) -> list[sqlite3.Row]:
-        return self.db.execute(
-            "SELECT * FROM decisions WHERE record_id = ? ORDER BY seq", (record_id,)
-        ).fetchall()
+        return self._read("SELECT * FROM decisions WHERE record_id = ? ORDER BY seq", (record_id,))
 
     # -- audit log ----------------------------------------------------------------------------
     def log(self, event: str, detail: dict[str, Any] | None = None, who: str | None = None) -> None:
@@ -199,8 +204,8 @@ class Store:
 
     def audit(self, event: str | None = None) -> list[sqlite3.Row]:
         if event:
-            return self.db.execute("SELECT * FROM audit_log WHERE event = ? ORDER BY seq", (event,)).fetchall()
-        return self.db.execute("SELECT * FROM audit_log ORDER BY seq").fetchall()
+            return self._read("SELECT * FROM audit_log WHERE event = ? ORDER BY seq", (event,))
+        return self._read("SELECT * FROM audit_log ORDER BY seq")
 
     # -- inputs and quarantine ----------------------------------------------------------------
     def add_input(self, path: str, fmt: str, sha256: str, rows: int,
@@ -218,33 +223,34 @@ class Store:
         return seq
 
     def inputs(self) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM inputs ORDER BY seq").fetchall()
+        return self._read("SELECT * FROM inputs ORDER BY seq")
 
     def quarantine(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT file, line, reason, raw FROM quarantine ORDER BY seq").fetchall()
+        rows = self._read("SELECT file, line, reason, raw FROM quarantine ORDER BY seq")
         return [dict(r) for r in rows]
 
 
 class _Transaction:
     """BEGIN IMMEDIATE ... COMMIT, rolled back on error; nests as a no-op."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
         self.db = db
+        self.lock = lock
         self.outer = False
 
     def __enter__(self) -> sqlite3.Connection:
+        self.lock.acquire()
         if not self.db.in_transaction:
             self.db.execute("BEGIN IMMEDIATE")
             self.outer = True
         return self.db
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if not self.outer:
-            return
-        if exc_type is None:
-            self.db.execute("COMMIT")
-        else:
-            self.db.execute("ROLLBACK")
+        try:
+            if self.outer:
+                self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        finally:
+            self.lock.release()
 
 
 def open_store(project_dir: str | Path) -> Store:

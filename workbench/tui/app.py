@@ -1,0 +1,80 @@
+"""The Workbench app: a project window with one tab per feature, or a welcome screen.
+
+`make_app` is shared by the CLI (through `run_app`) and the tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from ..errors import WorkbenchError
+from ..project import Project, is_project
+from .screens.balance import BalanceTab
+from .screens.base import ProjectTab
+from .screens.compare import CompareTab
+from .screens.data import DataTab
+from .screens.dedup import DedupTab
+from .screens.pii import PiiTab
+from .screens.project import ProjectScreen
+from .screens.report import ReportTab
+from .screens.review import ReviewTab
+from .screens.train import TrainTab
+from .screens.welcome import NoProjectScreen
+
+# The tabs of the project window, in order; digit n on the keyboard shows the n-th.
+# A new feature adds its ProjectTab subclass here (see screens/base.py).
+TABS: list[type[ProjectTab]] = [
+    DataTab, DedupTab, PiiTab, BalanceTab, ReviewTab, TrainTab, CompareTab, ReportTab,
+]
+
+
+class WorkbenchApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "Workbench"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit")]
+
+    def __init__(self, project: Project | None, where: Path | None = None, problem: str | None = None) -> None:
+        super().__init__()
+        self.project = project
+        self.where = where or Path.cwd()
+        self.problem = problem
+        if project is not None:
+            self.sub_title = project.name
+
+    def get_default_screen(self) -> Screen:
+        if self.project is None:
+            return NoProjectScreen(self.where, self.problem)
+        return ProjectScreen(self.project, TABS)
+
+    def action_quit(self) -> None:
+        # A running recipe stops at its next progress report; nothing half-written is kept.
+        self.workers.cancel_all()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        if self.project is not None:
+            self.project.close()
+
+
+def make_app(project_path: str | Path | None = None) -> WorkbenchApp:
+    """The app for `project_path`, or for the current folder when it is a project."""
+    if project_path is None:
+        here = Path.cwd()
+        if not is_project(here):
+            return WorkbenchApp(None, where=here)
+        project_path = here
+    try:
+        project = Project.open(project_path)
+    except WorkbenchError as e:
+        return WorkbenchApp(None, where=Path(project_path), problem=str(e))
+    return WorkbenchApp(project)
+
+
+def run_app(project_path: str | Path | None = None) -> None:
+    """Open the TUI (the CLI's `workbench` and `workbench PROJECT`)."""
+    make_app(project_path).run()

@@ -1,0 +1,48 @@
+"""What every tab of the project window is: a widget that gets the open project."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from ...project import Project
+
+
+class ProjectTab(Widget):
+    """The content of one tab. Subclasses set TAB_ID and TITLE and compose their widgets.
+
+    A tab that needs to load something when the user first opens it can handle Textual's
+    `Show` event (``def on_show(self)``); ``focus_default`` is called each time it is shown.
+    """
+
+    TAB_ID: ClassVar[str] = ""
+    TITLE: ClassVar[str] = ""
+
+    def __init__(self, project: Project) -> None:
+        super().__init__(classes="project-tab")
+        self.project = project
+
+    def focus_default(self) -> None:
+        """Put the keyboard focus where the user most likely wants to start."""
+        for widget in self.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
+
+
+class PlaceholderTab(ProjectTab):
+    """A tab whose feature has not landed yet: says what it will hold."""
+
+    PURPOSE: ClassVar[str] = ""
+    COMING_WITH: ClassVar[str] = ""
+
+    def compose(self):
+        yield Static(
+            Content.assemble((f"{self.TITLE}", "bold"), ": ", self.PURPOSE, "\n\n",
+                             (f"Coming with {self.COMING_WITH}.", "dim italic")),
+            classes="placeholder",
+        )
