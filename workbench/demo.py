@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,9 @@ def build_demo(target: Path) -> Project:
     missing = [p for p in DEMO_INPUTS if not p.exists()]
     if missing:
         raise WorkbenchError(f"sample data not found: {missing[0]} (run from a clone of the repository)")
-    project = Project.create(target, DEMO_INPUTS, name="quillfield-support-demo")
+    # A path relative to where make runs, so exports name the file the same on every machine.
+    inputs = [os.path.relpath(p) for p in DEMO_INPUTS]
+    project = Project.create(target, inputs, name="quillfield-support-demo")
     project.run()
     return project
 
