@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -11,8 +14,7 @@ import polars as pl
 import pytest
 
 from workbench.errors import InputError
-from workbench.io import ImportOptions, finalize_ids, read_input
-from workbench.io import chatjsonl
+from workbench.io import ImportOptions, chatjsonl, finalize_ids, read_input
 from workbench.io.importers import (
     BUILTIN_IMPORTERS,
     Conversation,
@@ -204,6 +206,22 @@ def test_json_array_and_wrapped_object_and_jsonl_are_all_accepted(tmp_path):
         assert result.records["messages"].to_list() == wrapped.records["messages"].to_list()
 
 
+def test_a_jsonl_file_with_one_row_keeps_its_line_number(tmp_path):
+    path = tmp_path / "one.jsonl"
+    path.write_text("\n\n" + json.dumps({"messages": chat("Ping?", "Pong."), "tags": ["a"]}) + "\n")
+    result = read_input(path)
+    assert result.records["source_line"].to_list() == [3]
+    assert result.records["meta"].to_list() == ['{"tags":["a"]}']
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_one_row_with_a_list_field_is_not_mistaken_for_a_wrapper(tmp_path, indent):
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps({"prompt": "Hi", "completion": "Hello", "tags": ["a", "b"]}, indent=indent))
+    (row,) = rows(read_input(path))
+    assert row["messages"] == chat("Hi", "Hello") and row["meta"] == '{"tags":["a","b"]}'
+
+
 def test_a_json_file_holding_one_conversation_is_one_row(tmp_path):
     path = tmp_path / "one.json"
     path.write_text(json.dumps({"messages": chat("Ping?", "Pong.")}, indent=2))
@@ -351,19 +369,114 @@ def test_a_big_file_read_by_worker_processes_matches_a_one_process_read(tmp_path
     monkeypatch.setenv(chatjsonl.WORKERS_ENV, "1")
     one = read_input(path)
     monkeypatch.setattr(chatjsonl, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(chatjsonl, "WORKER_OVERHEAD_S", 0.0)  # split even a small file
     monkeypatch.setenv(chatjsonl.WORKERS_ENV, "3")
     assert len(chatjsonl._slices(InputFile(path), 3)) == 3
+    answered = []
+    collect = chatjsonl._collect
+    monkeypatch.setattr(chatjsonl, "_collect", lambda worker: answered.append(collect(worker)) or answered[-1])
     many = read_input(path)
+    assert len(answered) == 2 and all(answered)  # both workers did their share
     assert many.records.equals(one.records)
     assert many.quarantine == one.quarantine
+    assert many.sha256 == one.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert one.records["source_line"].is_sorted()
 
 
-def test_a_worker_that_fails_costs_only_time(tmp_path, monkeypatch):
+@pytest.mark.parametrize("failure", ["cannot start", "exits with an error", "writes garbage"])
+def test_a_worker_that_fails_costs_only_time(tmp_path, monkeypatch, failure):
     path = tmp_path / "big.jsonl"
     path.write_bytes(b"".join(orjson.dumps({"messages": chat(f"q{i}", "a")}) + b"\n" for i in range(500)))
     monkeypatch.setattr(chatjsonl, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(chatjsonl, "WORKER_OVERHEAD_S", 0.0)  # split even a small file
     monkeypatch.setenv(chatjsonl.WORKERS_ENV, "2")
-    monkeypatch.setattr(chatjsonl, "_start_worker", lambda *a: None)
+    code = {"exits with an error": "import sys; sys.exit(3)", "writes garbage": "print('hello')"}
+
+    def start(source, start, end, limit, origin, out, want_sha):
+        if failure == "cannot start":
+            return chatjsonl._Worker(start, end, out, None)
+        process = subprocess.Popen([sys.executable, "-c", code[failure]], stdout=subprocess.PIPE)
+        return chatjsonl._Worker(start, end, out, process)
+
+    monkeypatch.setattr(chatjsonl, "_start", start)
     result = read_input(path)
     assert result.records["source_line"].to_list() == list(range(1, 501))
+    assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 64])
+def test_lines_read_in_chunks_are_the_lines_of_the_file(tmp_path, monkeypatch, chunk):
+    from workbench.io import _chatlines
+
+    data = b'{"a": 1}\n\n{"b": 2}\r\nno newline at the end'
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(data)
+    monkeypatch.setattr(_chatlines, "CHUNK", chunk)
+    with open(path, "rb") as f:
+        assert list(_chatlines.read_lines(f, 0, None)) == data.split(b"\n")
+        assert list(_chatlines.read_lines(f, 10, 20)) == [b'{"b": 2}\r']
+
+
+def test_csv_content_without_a_csv_extension_is_detected_by_its_header(tmp_path):
+    path = tmp_path / "export.txt"
+    path.write_text("prompt,response\nHi,Hello\n")
+    result = read_input(path)
+    assert result.format == "csv" and result.records["messages"][0].to_list() == chat("Hi", "Hello")
+
+
+def test_a_plugin_importer_for_a_text_format_feeds_a_record_builder(tmp_path):
+    from workbench.io.importers import BaseImporter
+
+    class QAText(BaseImporter):
+        """Blocks of 'Q: ...' and 'A: ...' lines."""
+
+        name = "qa_text"
+        description = "Q:/A: text"
+        extensions = (".qa",)
+
+        def read(self, source, options):
+            builder = RecordBuilder(source.name, options)
+            with source.lines() as lines:
+                for number, line in enumerate(lines, 1):
+                    text = line.decode("utf-8").strip()
+                    if text.startswith("Q:"):
+                        question, start = text[2:].strip(), number
+                    elif text.startswith("A:"):
+                        conv = Conversation(messages=chat(question, text[2:].strip()))
+                        builder.add(start, conv, None, text)
+            return builder.batch()
+
+    path = tmp_path / "notes.qa"
+    path.write_text("Q: Ping?\nA: Pong.\n\nQ: Empty?\nA:\n")
+
+    class Registry:
+        importers = {"qa_text": QAText()}
+
+    result = read_input(path, registry=Registry())
+    assert result.format == "qa_text"
+    assert rows(result)[0]["messages"] == chat("Ping?", "Pong.") and rows(result)[0]["source_line"] == 1
+    assert [(q["line"], "empty" in q["reason"]) for q in result.quarantine] == [(4, True)]
+
+
+def test_json_objects_with_other_field_names_import_with_a_mapping():
+    options = ImportOptions(mapping={"prompt": "question_text", "response": "answer_text"})
+    result = read_input(INPUTS / "unknown_shape.jsonl", options)
+    assert result.format == "prompt_completion"
+    assert rows(result)[0]["messages"] == chat("What is 2+2?", "4")
+    assert json.loads(rows(result)[0]["meta"]) == {"difficulty": 1}
+
+
+def test_a_mapping_is_refused_not_ignored_by_formats_that_do_not_use_it():
+    with pytest.raises(InputError) as e:
+        read_input(INPUTS / "openai.jsonl", ImportOptions(mapping={"category": "topic"}))
+    assert "--map" in str(e.value) and "openai" in str(e.value)
+
+
+@pytest.mark.parametrize("cores,load,workers", [(2, 0.2, 2), (2, 1.3, 1), (2, 3.5, 1), (16, 0.5, 16), (16, 6.0, 11)])
+def test_workers_are_one_per_idle_core(monkeypatch, cores, load, workers):
+    monkeypatch.delenv(chatjsonl.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(chatjsonl.os, "sched_getaffinity", lambda pid: set(range(cores)))
+    monkeypatch.setattr(chatjsonl.os, "getloadavg", lambda: (load, load, load))
+    assert chatjsonl.worker_count() == workers
+    monkeypatch.setenv(chatjsonl.WORKERS_ENV, "3")
+    assert chatjsonl.worker_count() == 3

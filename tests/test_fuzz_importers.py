@@ -1,0 +1,135 @@
+"""Whatever is in a file, importing it ends in records + quarantine or an InputError.
+
+For JSONL every non-blank line is accounted for exactly once: a record or a quarantine row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from workbench.errors import InputError
+from workbench.io import ImportOptions, read_input
+from workbench.io.importers import OpenAIImporter, RecordBuilder
+from workbench.records import record_id
+
+FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+GOOD = orjson.dumps({"messages": [{"role": "user", "content": "Ping?"}, {"role": "assistant", "content": "Pong."}]})
+
+texts = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ["", " ", "\u2003", "\x1c", "e\u0301", "Hi", "ok\n", "Ω", "\t"]
+)
+numbers = st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+scalars = st.none() | st.booleans() | numbers
+json_values = st.recursive(
+    scalars | texts,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3),
+    max_leaves=8,
+)
+roles = st.sampled_from(["user", "assistant", "system", "tool", "User", ""]) | json_values
+message = st.fixed_dictionaries({"role": roles, "content": texts | json_values}) | st.fixed_dictionaries(
+    {"role": roles, "content": texts}, optional={"name": texts}
+)
+chat_rows = st.fixed_dictionaries(
+    {"messages": st.lists(message, max_size=4) | json_values},
+    optional={"category": texts | json_values, "origin": texts | json_values, "id": json_values, "x": json_values},
+)
+lines = st.one_of(
+    chat_rows.map(orjson.dumps),
+    json_values.map(orjson.dumps),
+    st.binary(max_size=40),
+    st.sampled_from([b"", b"  ", b"\r", b"{", b'{"messages": [', b"\xef\xbb\xbf{}", b"\xff\xfe"]),
+).map(lambda b: b.replace(b"\n", b" "))
+
+
+@contextmanager
+def written(data: bytes, name: str) -> Iterator[Path]:
+    """A temporary file holding data (hypothesis runs many examples per test function)."""
+    with tempfile.TemporaryDirectory(prefix="wb-fuzz-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        yield path
+
+
+def read_or_input_error(path: Path, options: ImportOptions | None = None):
+    """The import result, or None when the whole file was refused with an InputError naming it."""
+    try:
+        return read_input(path, options)
+    except InputError as e:
+        assert str(path) in str(e)
+        return None
+
+
+@FUZZ
+@given(st.lists(lines, max_size=12))
+def test_every_nonblank_jsonl_line_is_a_record_or_one_quarantine_row(body):
+    # A good first line makes the file JSONL; NUL bytes would make it a binary file instead.
+    all_lines = [GOOD, *(line.replace(b"\x00", b"0") for line in body)]
+    with written(b"\n".join(all_lines) + b"\n", "fuzz.jsonl") as path:
+        result = read_input(path, ImportOptions(format="openai"))
+    nonblank = {i for i, line in enumerate(all_lines, 1) if line.strip()}
+    kept = result.records["source_line"].to_list()
+    quarantined = [q["line"] for q in result.quarantine]
+    assert len(kept) + len(quarantined) == len(nonblank)
+    assert set(kept) | set(quarantined) == nonblank and not set(kept) & set(quarantined)
+    assert all(q["reason"] and len(q["raw"]) <= 200 for q in result.quarantine)
+    for row in result.records.iter_rows(named=True):
+        assert row["id"] == record_id(row["messages"])
+        assert row["messages"][-1]["role"] == "assistant"
+
+
+@FUZZ
+@given(st.binary(max_size=300), st.sampled_from(["x.jsonl", "x.json", "x.csv", "x.tsv", "x.parquet", "x.txt", "x"]))
+def test_random_bytes_raise_nothing_but_input_error(data, name):
+    with written(data, name) as path:
+        result = read_or_input_error(path)
+    assert result is None or result.records.height > 0
+
+
+@FUZZ
+@given(st.lists(lines, min_size=1, max_size=8), st.sampled_from(["x.jsonl", "x.json", "x.csv", "x.txt"]),
+       st.sampled_from([None, "openai", "sharegpt", "alpaca", "dolly", "prompt_completion", "csv"]))
+def test_random_lines_in_any_format_raise_nothing_but_input_error(body, name, fmt):
+    with written(b"\n".join(body), name) as path:
+        read_or_input_error(path, ImportOptions(format=fmt))
+
+
+@FUZZ
+@given(json_values | st.lists(chat_rows, max_size=4))
+def test_random_json_documents_raise_nothing_but_input_error(doc):
+    with written(orjson.dumps(doc, option=orjson.OPT_INDENT_2), "doc.json") as path:
+        read_or_input_error(path)
+
+
+@FUZZ
+@given(st.lists(st.lists(texts, min_size=1, max_size=4), max_size=6), st.sampled_from(["x.csv", "x.tsv"]))
+def test_random_tables_raise_nothing_but_input_error(table, name):
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter="\t" if name.endswith(".tsv") else ",").writerows([["prompt", "response"], *table])
+    with written(buffer.getvalue().encode("utf-8", "surrogatepass"), name) as path:
+        read_or_input_error(path)
+
+
+@FUZZ
+@given(st.lists(chat_rows, min_size=1, max_size=8))
+def test_fast_path_and_general_path_agree(rows):
+    """The JSONL hot loop accepts exactly what the general path accepts, with the same record."""
+    data = [GOOD, *(orjson.dumps(r) for r in rows)]
+    with written(b"\n".join(data) + b"\n", "agree.jsonl") as path:
+        fast = read_input(path, ImportOptions(format="openai"))
+        options = ImportOptions()
+        builder = RecordBuilder(str(path), options)
+        importer = OpenAIImporter()
+        for number, line in enumerate(data, 1):
+            importer.take_line(builder, number, line, options)
+        slow = builder.batch()
+    assert fast.records.equals(slow.records)
+    assert fast.quarantine == slow.quarantine

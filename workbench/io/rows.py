@@ -1,0 +1,236 @@
+"""Turning mapped rows into canonical records: validation, content ids, meta, the quarantine.
+
+Every importer feeds a RecordBuilder; it checks each conversation the same way, so a row that
+one format accepts is never rejected by another, and the same content gets the same id whatever
+shape it came in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import orjson
+import polars as pl
+
+from ..records import SCHEMA, empty_frame
+from ._chatlines import Columns, to_frame
+from .interface import Conversation, ImportBatch, RowError
+
+ROLES = ("system", "user", "assistant")
+RAW_CHARS = 200
+_META_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a value's type, as a user reads it in their file."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def raw_text(raw: Any) -> str:
+    """The first RAW_CHARS characters of a raw line (bytes), text, or parsed row."""
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        text = bytes(raw[: RAW_CHARS * 4]).decode("utf-8", errors="replace")
+    elif isinstance(raw, str):
+        text = raw[: RAW_CHARS * 4]
+    else:
+        try:
+            text = orjson.dumps(raw, default=str, option=orjson.OPT_NON_STR_KEYS)[: RAW_CHARS * 4].decode(
+                "utf-8", errors="replace"
+            )
+        except (TypeError, orjson.JSONEncodeError):
+            text = repr(raw)[: RAW_CHARS * 4]
+    return text.rstrip("\r\n")[:RAW_CHARS]
+
+
+def too_long(where: str, length: int, limit: int) -> RowError:
+    return RowError(
+        f"{where} is {length:,} characters long, over the limit of {limit:,} characters; "
+        f"raise max_field_chars in the import options if fields this long are intended"
+    )
+
+
+def text_field(row: dict[str, Any], key: str, limit: int, *, required: bool = True) -> str | None:
+    """row[key] as a string, or a RowError naming the field and the type found."""
+    if key not in row or row[key] is None:
+        if required:
+            if key not in row:
+                raise RowError(f"field '{key}' is missing")
+            raise RowError(f"field '{key}' is null, expected a string")
+        return None
+    value = row[key]
+    if not isinstance(value, str):
+        raise RowError(f"field '{key}' is {json_type(value)}, expected a string")
+    if len(value) > limit:
+        raise too_long(f"field '{key}'", len(value), limit)
+    return value
+
+
+def label_field(row: dict[str, Any], key: str) -> str | None:
+    """An optional label such as category or origin: a string, or None when missing/null/empty."""
+    value = row.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RowError(f"field '{key}' is {json_type(value)}, expected a string")
+    return value.strip() or None
+
+
+def check_messages(messages: Any, limit: int, path: str = "messages") -> list[tuple[str, str]]:
+    """Validate an OpenAI-style list of {role, content}; return (role, content) pairs."""
+    if not isinstance(messages, list):
+        raise RowError(f"field '{path}' is {json_type(messages)}, expected a list of {{role, content}} objects")
+    pairs = []
+    for i, m in enumerate(messages):
+        where = f"{path}[{i}]"
+        if not isinstance(m, dict):
+            raise RowError(f"{where} is {json_type(m)}, expected an object with role and content")
+        for key in ("role", "content"):
+            if key not in m:
+                raise RowError(f"{where} has no '{key}' field")
+        role, content = m["role"], m["content"]
+        if not isinstance(role, str):
+            raise RowError(f"{where}.role is {json_type(role)}, expected a string")
+        if role not in ROLES:
+            raise RowError(f"{where}.role is {role!r}, expected one of system, user, assistant")
+        if not isinstance(content, str):
+            raise RowError(f"{where}.content is {json_type(content)}, expected a string")
+        if len(content) > limit:
+            raise too_long(f"{where}.content", len(content), limit)
+        pairs.append((role, content))
+    return pairs
+
+
+def check_turns(pairs: Sequence[tuple[str, str]], limit: int, where: Sequence[str] | None = None) -> None:
+    """The rules every conversation follows, whatever shape it came in."""
+    if not pairs:
+        raise RowError("the conversation has no messages")
+    has_user = has_assistant = False
+    for i, (role, content) in enumerate(pairs):
+        label = where[i] if where and i < len(where) else f"turn {i + 1}"
+        if len(content) > limit:
+            raise too_long(f"the {role} turn ({label})", len(content), limit)
+        if role == "user":
+            has_user = True
+        elif role == "assistant":
+            has_assistant = True
+        else:
+            continue
+        if not (content if content.isascii() else unicodedata.normalize("NFC", content)).strip():
+            raise RowError(f"the {role} turn ({label}) is empty or only whitespace")
+    if not has_user:
+        raise RowError("the conversation has no user turn")
+    if not has_assistant:
+        raise RowError("the conversation has no assistant turn, so there is nothing to train on")
+    if pairs[-1][0] != "assistant":
+        raise RowError(f"the conversation ends with a {pairs[-1][0]} turn; it must end with an assistant reply")
+
+
+def content_id(pairs: Sequence[tuple[str, str]]) -> str:
+    """records.record_id over (role, content) pairs, without building the dicts."""
+    nfc = unicodedata.normalize
+    canon = [[r, (c if c.isascii() else nfc("NFC", c)).strip()] for r, c in pairs]
+    return hashlib.sha256(orjson.dumps(canon)).hexdigest()[:16]
+
+
+def meta_json(
+    row: dict[str, Any] | None, used: Collection[str], limit: int, extra: dict[str, Any] | None = None
+) -> str:
+    """Every field of the row that was not mapped, as compact JSON with sorted keys."""
+    if not row and not extra:
+        return "{}"
+    rest = {k: v for k, v in row.items() if k not in used} if row else {}
+    if extra:
+        rest.update(extra)
+    if not rest:
+        return "{}"
+    for k, v in rest.items():
+        if isinstance(v, str) and len(v) > limit:
+            raise too_long(f"field '{k}'", len(v), limit)
+    return orjson.dumps(rest, option=_META_OPTIONS, default=str).decode()
+
+
+class RecordBuilder(Columns):
+    """Collects records column by column (fast) and quarantine rows for one file.
+
+    The column lists are public so that a format's fast path can append to them directly; it
+    must append to every column for each record it accepts (see _chatlines.scan). A fast path
+    that adds rows out of file order sets ``unordered``; the frame is then sorted by line.
+    """
+
+    def __init__(self, file: str, options: Any) -> None:
+        super().__init__()
+        self.file = file
+        self.limit: int = options.max_field_chars
+        self.default_origin: str = options.default_origin
+        self.quarantine: list[dict[str, Any]] = []
+        self.parts: list[pl.DataFrame] = []  # records read elsewhere (worker processes), in order
+        self.unordered = False
+
+    def reject(self, line: int | None, reason: str, raw: Any) -> None:
+        self.quarantine.append({"file": self.file, "line": line, "reason": reason, "raw": raw_text(raw)})
+
+    def add(self, line: int, conv: Conversation, row: dict[str, Any] | None, raw: Any) -> bool:
+        """Validate a mapped row and keep it, or quarantine it with the reason. True if kept."""
+        try:
+            pairs = check_messages(conv.messages, self.limit, path="messages")
+            check_turns(pairs, self.limit, conv.where)
+            category = _label(conv.category, "category")
+            origin = _label(conv.origin, "origin") or self.default_origin
+            meta = meta_json(row, conv.used, self.limit, conv.meta)
+        except RowError as e:
+            self.reject(line, str(e), raw)
+            return False
+        self.keep(line, pairs, category, origin, meta)
+        return True
+
+    def keep(self, line: int, pairs: Sequence[tuple[str, str]], category: str | None, origin: str, meta: str) -> None:
+        """Append one already validated record."""
+        self.ids.append(content_id(pairs))
+        for role, content in pairs:
+            self.roles.append(role)
+            self.contents.append(content)
+        self.ends.append(len(self.roles))
+        self.numbers.append(line)
+        self.categories.append(category)
+        self.origins.append(origin)
+        self.metas.append(meta)
+
+    def __len__(self) -> int:
+        return len(self.ids) + sum(part.height for part in self.parts)
+
+    def frame(self) -> pl.DataFrame:
+        frames = [f for f in [to_frame(self, self.file) if self.ids else None, *self.parts] if f is not None]
+        if not frames:
+            return empty_frame()
+        df = pl.concat(frames, how="vertical", rechunk=False) if len(frames) > 1 else frames[0]
+        df = df.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+        return df.sort("source_line", maintain_order=True) if self.unordered else df
+
+    def batch(self, sha256: str | None = None) -> ImportBatch:
+        quarantine = self.quarantine
+        if self.unordered:
+            quarantine = sorted(quarantine, key=lambda q: (q["line"] is None, q["line"] or 0))
+        return ImportBatch(records=self.frame(), quarantine=quarantine, sha256=sha256)
+
+
+def _label(value: Any, key: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RowError(f"field '{key}' is {json_type(value)}, expected a string")
+    return value.strip() or None
