@@ -116,3 +116,19 @@ def test_validate_flag_mode_keeps_rows_but_reports_them():
     result = run_step(Validate(on_problem="flag"), records)
     assert result.kept.height == 2
     assert [d.action for d in result.decisions] == ["flag"]
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from workbench.records import normalize_text, normalized_texts  # noqa: E402
+
+TEXT = st.text(alphabet=st.sampled_from(list("aB ß\t\n\u00a0\u2003Ｒé数\u2028ﬁ\u0130")), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(TEXT, TEXT), min_size=1, max_size=5))
+def test_vectorized_normalization_equals_the_reference(pairs):
+    records = frame([{"user": u or "u", "assistant": a or "a"} for u, a in pairs])
+    want = [normalize_text("\n".join(f"{m['role']}: {m['content']}" for m in msgs))
+            for msgs in records.get_column("messages").to_list()]
+    assert normalized_texts(records).to_list() == want

@@ -76,8 +76,18 @@ def conversation_text(df: pl.DataFrame, roles: Sequence[str] | None = None) -> p
     ).to_series()
 
 
-def normalized_text_expr(roles: Sequence[str] | None = None) -> pl.Expr:
-    """Vectorized normalize_text over role-tagged turns: NFKC, case-folded, whitespace collapsed."""
+# Whitespace runs that need rewriting: a non-space whitespace character, or a space followed by
+# more whitespace. Single spaces do not match, which makes the replace about 4x faster than \s+.
+_WHITESPACE_RUNS = r"(?:[^\S ]\s*| \s+)"
+
+
+def normalized_texts(df: pl.DataFrame, roles: Sequence[str] | None = None) -> pl.Series:
+    """normalize_text of each record's role-tagged turns, vectorized: NFKC, lower case, one space.
+
+    NFKC is the identity on ASCII, and polars' normalize is the slow part, so only rows with
+    non-ASCII characters go through it. Lower-casing uses full Unicode case mapping; it differs
+    from str.casefold() only for a handful of characters, of which German sharp s is mapped here.
+    """
     msgs = pl.col("messages")
     if roles is not None:
         msgs = msgs.list.eval(pl.element().filter(pl.element().struct.field("role").is_in(list(roles))))
@@ -86,15 +96,17 @@ def normalized_text_expr(roles: Sequence[str] | None = None) -> pl.Expr:
             [pl.element().struct.field("role"), pl.lit(": "), pl.element().struct.field("content")]
         )
     ).list.join("\n")
-    # polars lowercases with full unicode case mapping; casefold() differs only for a handful of
-    # characters (e.g. German sharp s), which NFKC + lowercase + the ß rule below covers.
-    return (
-        joined.str.normalize("NFKC")
-        .str.to_lowercase()
-        .str.replace_all("ß", "ss", literal=True)
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
+    text = df.select(joined.alias("text")).with_row_index("pos")
+    wide = pl.col("text").str.len_bytes() != pl.col("text").str.len_chars()
+    non_ascii = text.filter(wide)
+    if non_ascii.height:
+        non_ascii = non_ascii.with_columns(
+            pl.col("text").str.normalize("NFKC").str.replace_all("ß", "ss", literal=True)
+        )
+        text = pl.concat([text.filter(~wide), non_ascii]).sort("pos")
+    return text.select(
+        pl.col("text").str.to_lowercase().str.replace_all(_WHITESPACE_RUNS, " ").str.strip_chars()
+    ).to_series()
 
 
 def row_messages(row: dict[str, Any]) -> list[dict[str, str]]:

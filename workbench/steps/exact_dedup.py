@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 import polars as pl
 
-from ..records import normalized_text_expr
+from ..records import normalized_texts
 from ..store import Decision
 from .base import Step, StepContext, StepResult
 
@@ -22,8 +22,8 @@ class ExactDedup(Step):
     fields: Literal["all", "user", "user_system"] = "all"  # which turns must match
 
     def run(self, records: pl.DataFrame, ctx: StepContext) -> StepResult:
-        keyed = records.select(
-            "id", normalized_text_expr(TURNS[self.fields]).alias("key")
+        keyed = records.select("id").with_columns(
+            normalized_texts(records, TURNS[self.fields]).alias("key")
         ).with_row_index("pos")
         # A reviewer's "keep" makes that copy the survivor; otherwise the first one seen survives.
         chosen = [rid for (rid, target), d in ctx.human.items() if not target and d.action == "keep"]
