@@ -3,9 +3,12 @@
 from ..hookspecs import hookimpl
 from .base import Step, StepContext, StepResult
 from .exact_dedup import ExactDedup
+from .near_dedup import NearDedup
+from .semantic_dedup import SemanticDedup
 from .validate import Validate
 
-BUILTIN_STEPS: list[type[Step]] = [Validate, ExactDedup]
+# In their usual order in a recipe.
+BUILTIN_STEPS: list[type[Step]] = [Validate, ExactDedup, NearDedup, SemanticDedup]
 
 
 @hookimpl
