@@ -29,7 +29,8 @@ def test_removed_rows_carry_step_reason_source_and_duplicate_of():
     ]
     assert '"duplicate_of":"%s"' % ids[0] in removed[1]["detail"]
     assert [(s.name, s.rows_in, s.rows_out, s.removed) for s in out.steps] == [
-        ("validate", 3, 2, {"empty_turn": 1}), ("exact_dedup", 2, 1, {"exact_duplicate": 1})]
+        ("validate", 3, 2, {"empty_turn": 1}), ("exact_dedup", 2, 1, {"exact_duplicate": 1}),
+        ("near_dedup", 1, 1, {})]
 
 
 def test_human_decisions_override_the_step(tmp_path):
@@ -41,7 +42,8 @@ def test_human_decisions_override_the_step(tmp_path):
     store.decide("exact_dedup", ids[1], "keep", rater="ana")
     store.decide("validate", ids[2], "drop", reason="answer is wrong", rater="ana")
     store.decide("validate", ids[3], "keep", rater="ana")  # the reviewer accepts the blank reply
-    out = run_recipe(records, Recipe(), load_registry(), store=store)
+    recipe = Recipe((StepSpec("validate"), StepSpec("exact_dedup")))  # decisions are per step
+    out = run_recipe(records, recipe, load_registry(), store=store)
     assert out.kept.get_column("id").to_list() == [ids[0], ids[1], ids[3]]
     (dropped,) = out.removed.to_dicts()
     assert (dropped["id"], dropped["step"], dropped["reason"]) == (ids[2], "validate", "answer is wrong")

@@ -258,7 +258,8 @@ async def test_escape_cancels_a_running_recipe(project_path: Path):
             if "slow" in str(progress.query_one("#run-step").content):
                 break
         assert progress.has_class("-running")
-        assert "slow (3/3)" in str(progress.query_one("#run-step").content)
+        # validate, exact_dedup, then the slow step, then the default near_dedup
+        assert "slow (3/4)" in str(progress.query_one("#run-step").content)
         await pilot.press("escape")
         await settle(pilot)
         assert [kw["severity"] for _, kw in notes] == ["warning"]

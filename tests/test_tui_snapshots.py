@@ -74,10 +74,10 @@ class TestDataScreen:
 
 
 class TestPlaceholderTab:
-    def test_dedup(self, snap_compare, project):
+    def test_compare(self, snap_compare, project):
         async def run_before(pilot):
             await settle(pilot)
-            await pilot.press("2")
+            await pilot.press("7")
 
         assert snap_compare(make_app(project), terminal_size=SIZE, run_before=run_before)
 

@@ -41,6 +41,14 @@ name = "validate"
 [[recipe.steps]]
 name = "exact_dedup"
 
+[[recipe.steps]]
+name = "near_dedup"
+threshold = 0.8    # Jaccard of word 5-grams; review the clusters in the Dedup tab
+policy = "longest" # which copy survives when no reviewer chose: longest, first, human_first
+
+# More steps: semantic_dedup (sentence embeddings), and the steps of installed plugins
+# (`workbench plugins` lists them).
+
 [recipe.split]
 holdout = 0.15   # share of each category held out, never trained on
 seed = 0

@@ -19,7 +19,7 @@ from .records import conform
 from .steps.base import ProgressCallback, StepContext
 from .store import Decision, Store
 
-DEFAULT_STEPS: list[dict[str, Any]] = [{"name": "validate"}, {"name": "exact_dedup"}]
+DEFAULT_STEPS: list[dict[str, Any]] = [{"name": "validate"}, {"name": "exact_dedup"}, {"name": "near_dedup"}]
 
 
 @dataclass(frozen=True)

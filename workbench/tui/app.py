@@ -33,8 +33,12 @@ TABS: list[type[ProjectTab]] = [
 ]
 
 
+# app.tcss first, then one stylesheet per feature (dedup.tcss, ...), each beside this file.
+STYLESHEETS = ["app.tcss"] + sorted(p.name for p in Path(__file__).parent.glob("*.tcss") if p.name != "app.tcss")
+
+
 class WorkbenchApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = STYLESHEETS
     TITLE = "Workbench"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit")]
 
