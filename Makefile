@@ -37,6 +37,8 @@ test: install
 
 bench: install
 	$(PY) benchmarks/io_export.py
+	$(PY) benchmarks/dedup.py
+	$(PY) -m workbench.tui._measure --rows 1000000
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .hypothesis
