@@ -33,7 +33,7 @@ BUILTIN_MODULES = (
 class PluginInfo:
     name: str
     version: str
-    source: str  # "built-in", "entry point <dist>", "project <path>"
+    source: str  # "built-in", "package <dist>" (entry point), "project setting ..." 
     hooks: list[str] = field(default_factory=list)
 
 
@@ -116,7 +116,7 @@ def load_registry(project_plugins: list[str] | None = None, project_dir: Path | 
             continue
         dist = ep.dist.name if ep.dist else "?"
         version = ep.dist.version if ep.dist else "?"
-        source = f"entry point {ep.value} ({dist})"
+        source = f"package {dist}"
         try:
             plugin = ep.load()
         except Exception as e:
