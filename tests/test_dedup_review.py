@@ -99,6 +99,14 @@ async def settle(pilot) -> None:
         await pilot.pause()
 
 
+async def open_dedup(pilot) -> DedupTab:
+    """Show the Dedup tab and wait until its clusters are found."""
+    await settle(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+    return pilot.app.screen.query_one(DedupTab)
+
+
 def panel_texts(app) -> list[str]:
     return [str(p.query_one("Static").render()) for p in app.screen.query(MemberPanel) if p.display]
 
@@ -106,10 +114,7 @@ def panel_texts(app) -> list[str]:
 async def test_dedup_screen_choose_survivor_by_keyboard_and_resume(dup_project):
     app = make_app(dup_project)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
-        tab = app.screen.query_one(DedupTab)
+        tab = await open_dedup(pilot)
         assert len(tab.reviews.clusters) == 3 and tab.current == 0
         panels = panel_texts(app)
         assert len(panels) == 3 and "★ survives" in panels[0] and "✗ dropped" in panels[1]
@@ -129,10 +134,7 @@ async def test_dedup_screen_choose_survivor_by_keyboard_and_resume(dup_project):
     # A new session resumes at the one cluster still unreviewed, and the choices stand.
     app = make_app(dup_project)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
-        tab = app.screen.query_one(DedupTab)
+        tab = await open_dedup(pilot)
         assert tab.reviews.reviewed == 2
         assert not tab.reviews.clusters[tab.current].chosen
         survivor_cluster = tab.reviews.clusters[tab.reviews.index_of(chosen)]
@@ -142,9 +144,7 @@ async def test_dedup_screen_choose_survivor_by_keyboard_and_resume(dup_project):
 async def test_dedup_screen_keep_all_marks_not_duplicates(dup_project):
     app = make_app(dup_project)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2")
-        await settle(pilot)
-        tab = app.screen.query_one(DedupTab)
+        tab = await open_dedup(pilot)
         members = tab.reviews.clusters[0].members
         await pilot.press("a")
         await settle(pilot)

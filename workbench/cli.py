@@ -148,14 +148,18 @@ def import_(project: Path, files: tuple[Path, ...], force: bool, fmt: str | None
 @click.option("--input-format", "fmt", default=None, metavar="NAME", help="Input format for --input files.")
 @map_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--allow-leaks", is_flag=True,
+              help="Keep the export and exit 0 even when the PII leak check finds scrubbed values in it.")
 def export(project: Path | None, out: Path | None, out_format: str, with_meta: bool,
            inputs: tuple[Path, ...], recipe_path: Path | None, fmt: str | None,
-           mapping: tuple[str, ...], quiet: bool) -> None:
+           mapping: tuple[str, ...], quiet: bool, allow_leaks: bool) -> None:
     """Run the recipe headless and write train/holdout files, removed rows, report and data card."""
     from .headless import export_files, export_project
 
     console = _err_console()
-    with _progress(console, quiet) as progress:
+    from .progress import RichProgress
+
+    with RichProgress(console, quiet) as progress:
         if inputs:
             if project is not None:
                 raise click.UsageError("give either a PROJECT or --input files, not both")
@@ -163,45 +167,25 @@ def export(project: Path | None, out: Path | None, out_format: str, with_meta: b
                 raise click.UsageError("--out DIR is required with --input")
             result = export_files(inputs, out, recipe_path=recipe_path, options=_options(fmt, mapping),
                                   out_format=out_format, with_meta=with_meta, progress=progress,
-                                  echo=console.print)
+                                  echo=console.print, allow_leaks=allow_leaks)
         else:
             if recipe_path is not None:
                 raise click.UsageError("--recipe goes with --input; a project's recipe is in its workbench.toml")
             result = export_project(project or Path("."), out, out_format=out_format, with_meta=with_meta,
-                                    progress=progress, echo=console.print)
+                                    progress=progress, echo=console.print, allow_leaks=allow_leaks)
     r = result.report
     console.print(
         f"exported [bold]{r['splits']['train']:,}[/] train and [bold]{r['splits']['holdout']:,}[/] holdout rows "
         f"to {result.out_dir}; {r['removed']['total']:,} removed, {r['quarantined']:,} quarantined"
     )
-
-
-class _progress:
-    """A rich progress bar on stderr fed by the recipe runner's (label, done, total) callback."""
-
-    def __init__(self, console, quiet: bool) -> None:
-        self.console, self.quiet = console, quiet
-        self.bar = None
-        self.tasks: dict[str, int] = {}
-
-    def __enter__(self):
-        if self.quiet:
-            return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.bar = Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=self.console, transient=False)
-        self.bar.__enter__()
-        return self.update
-
-    def update(self, label: str, done: int, total: int) -> None:
-        if label not in self.tasks:
-            self.tasks[label] = self.bar.add_task(label, total=total or 1)
-        self.bar.update(self.tasks[label], completed=done if total else 1, total=total or 1)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
+    leaks = r.get("leak_check")
+    if leaks is not None:
+        if leaks["leaked"]:
+            console.print(f"[yellow]leak check: {leaks['originals_found']:,} recorded value(s) and "
+                          f"{sum(leaks['still_found'].values()):,} span(s) still found; kept because of --allow-leaks[/]")
+        else:
+            console.print(f"leak check: none of {leaks['originals_checked']:,} scrubbed values and no span of "
+                          "a scrubbed type found in train or holdout")
 
 
 @cli.command()

@@ -329,6 +329,6 @@ def near_duplicates(
     measure = ExactJaccard(shingles_of(texts.gather(docs)), docs)
     sim = measure(a, b) if len(a) else np.empty(0)
     keep = sim >= threshold
-    report(len(a), max(len(a), 1), "verifying")
+    report(max(len(a), 1), max(len(a), 1), "verifying")  # done, also with no candidates
     stats["verified_pairs"] = int(keep.sum())
     return NearDuplicates(a[keep], b[keep], sim[keep], measure, stats)
