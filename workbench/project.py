@@ -102,7 +102,10 @@ class Project:
         if path.exists() and not path.is_dir():
             raise WorkbenchError(f"{path}: exists and is not a folder")
         # Read the inputs before creating anything, so a bad file leaves no half project behind.
-        results = _read_all(inputs, options)
+        # Installed plugins' importers apply; project plugins cannot exist before the project.
+        from .plugins import load_registry
+
+        results = _read_all(inputs, options, load_registry() if inputs else None)
         path.mkdir(parents=True, exist_ok=True)
         (path / STATE / "snapshots").mkdir(parents=True, exist_ok=True)
         (path / STATE / "cache").mkdir(parents=True, exist_ok=True)
@@ -198,14 +201,6 @@ class Project:
 
     def quarantine(self) -> list[dict[str, Any]]:
         return self.store.quarantine()
-
-    def input_hash(self) -> str:
-        import hashlib
-
-        h = hashlib.sha256()
-        for row in self.store.inputs():
-            h.update(row["sha256"].encode())
-        return h.hexdigest()
 
     # -- snapshots ----------------------------------------------------------------------------
     def snapshots(self) -> list[Snapshot]:
