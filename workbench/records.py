@@ -107,7 +107,3 @@ def normalized_texts(df: pl.DataFrame, roles: Sequence[str] | None = None) -> pl
     return text.select(
         pl.col("text").str.to_lowercase().str.replace_all(_WHITESPACE_RUNS, " ").str.strip_chars()
     ).to_series()
-
-
-def row_messages(row: dict[str, Any]) -> list[dict[str, str]]:
-    return [{"role": m["role"], "content": m["content"]} for m in row["messages"]]

@@ -162,5 +162,6 @@ def word_diff(text: str, reference: str) -> list[tuple[str, bool]]:
     return pieces
 
 
-def conversation_text(row: dict[str, Any]) -> str:
+def row_text(row: dict[str, Any]) -> str:
+    """One record's turns as the Dedup screen shows them: role-labelled, blank line between."""
     return "\n\n".join(f"{m['role']}: {m['content']}" for m in row["messages"])

@@ -59,7 +59,7 @@ class MemberPanel(VerticalScroll):
                     style="dim")
         head.append(f"{row['source_file']}:{row['source_line']}\n\n", style="dim")
         body = Text()
-        text = review.conversation_text(row)
+        text = review.row_text(row)
         if diff_against is None:
             body.append(text)
         else:
@@ -238,7 +238,7 @@ class DedupTab(ProjectTab):
         window_start = max(0, min(self.member - 1, len(rest) - (COLUMNS - 1))) if self.member > 0 else 0
         shown = [0] + rest[window_start:window_start + COLUMNS - 1]
         reference_row = self.reviews.rows.get(members[0])
-        reference = review.conversation_text(reference_row) if reference_row else ""
+        reference = review.row_text(reference_row) if reference_row else ""
         for panel, index in zip(panels, shown + [None] * COLUMNS):
             if index is None:
                 panel.display = False
