@@ -10,6 +10,7 @@ import polars as pl
 from .errors import WorkbenchError
 from .export import ExportInfo, ExportResult, default_export_dir, write_export
 from .io import ImportOptions, finalize_ids, read_input
+from .pii.leak import check_export
 from .plugins import load_registry, report_errors
 from .recipe import Recipe, load_recipe, run_recipe
 from .steps.base import ProgressCallback
@@ -19,7 +20,8 @@ Echo = Callable[[str], None]
 
 def export_project(project_dir: str | Path, out: str | Path | None = None, *, out_format: str = "openai",
                    with_meta: bool = False, progress: ProgressCallback | None = None,
-                   cancelled: Callable[[], bool] = lambda: False, echo: Echo | None = None) -> ExportResult:
+                   cancelled: Callable[[], bool] = lambda: False, echo: Echo | None = None,
+                   allow_leaks: bool = False) -> ExportResult:
     """Run a project's recipe with its human decisions and export the result."""
     from .project import Project
 
@@ -37,6 +39,9 @@ def export_project(project_dir: str | Path, out: str | Path | None = None, *, ou
         project.store.log("exported", {"out": str(out_dir), "format": out_format,
                                        "train": result.report["splits"]["train"],
                                        "holdout": result.report["splits"]["holdout"]})
+        # With a pii step in the recipe: re-scan the written files (raises LeakFound on a leak).
+        check_export(result, info.recipe, registry, store=project.store, project_dir=project.path,
+                     allow_leaks=allow_leaks)
         return result
     finally:
         project.close()
@@ -46,7 +51,7 @@ def export_files(inputs: Sequence[str | Path], out: str | Path, *, recipe_path: 
                  recipe: Recipe | None = None, options: ImportOptions | None = None,
                  out_format: str = "openai", with_meta: bool = False,
                  progress: ProgressCallback | None = None, cancelled: Callable[[], bool] = lambda: False,
-                 echo: Echo | None = None) -> ExportResult:
+                 echo: Echo | None = None, allow_leaks: bool = False) -> ExportResult:
     """Stateless batch mode: files + recipe in, export folder out; no project, no human decisions."""
     registry = load_registry()
     if echo:
@@ -67,4 +72,6 @@ def export_files(inputs: Sequence[str | Path], out: str | Path, *, recipe_path: 
           "quarantined": len(r.quarantine)} for r in results],
         [q for r in results for q in r.quarantine],
     )
-    return write_export(outcome, out, info, exporter, with_meta)
+    result = write_export(outcome, out, info, exporter, with_meta)
+    check_export(result, recipe, registry, records=records, allow_leaks=allow_leaks)
+    return result

@@ -58,6 +58,33 @@ MIGRATIONS: list[str] = [
         raw    TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 2: PII findings per record and span (derived: each run of the pii step replaces them) and
+    # the pseudonym map (original -> stand-in; kept, so a value keeps its stand-in across runs).
+    # Neither ever goes into an export.
+    """
+    CREATE TABLE pii_findings (
+        record_id  TEXT NOT NULL,
+        turn       INTEGER NOT NULL,
+        span_start INTEGER NOT NULL,
+        span_end   INTEGER NOT NULL,
+        entity     TEXT NOT NULL,
+        score      REAL NOT NULL,
+        recognizer TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        text_hash  TEXT NOT NULL,
+        found_by   TEXT NOT NULL DEFAULT 'scan',
+        PRIMARY KEY (record_id, turn, span_start, span_end, entity)
+    );
+    CREATE INDEX pii_findings_entity ON pii_findings(entity, score);
+    CREATE TABLE pii_pseudonyms (
+        entity       TEXT NOT NULL,
+        original_key TEXT NOT NULL,
+        original     TEXT NOT NULL,
+        stand_in     TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        PRIMARY KEY (entity, original_key)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -229,6 +256,47 @@ class Store:
         rows = self._read("SELECT file, line, reason, raw FROM quarantine ORDER BY seq")
         return [dict(r) for r in rows]
 
+    # -- PII findings and pseudonyms ------------------------------------------------------------
+    def replace_pii_findings(self, findings: Iterable[tuple]) -> int:
+        """Replace every stored finding with these (one transaction).
+
+        Each is (record_id, turn, start, end, entity, score, recognizer, value, text_hash, found_by).
+        """
+        rows = list(findings)
+        with self.transaction():
+            self.db.execute("DELETE FROM pii_findings")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO pii_findings(record_id, turn, span_start, span_end, entity, score,"
+                " recognizer, value, text_hash, found_by) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def pii_findings(self, record_id: str | None = None) -> list[sqlite3.Row]:
+        """Stored findings (all, or one record's), in record, turn and offset order."""
+        sql = "SELECT * FROM pii_findings"
+        params: tuple = ()
+        if record_id is not None:
+            sql += " WHERE record_id = ?"
+            params = (record_id,)
+        return self._read(sql + " ORDER BY record_id, turn, span_start, span_end, entity", params)
+
+    def pii_values(self) -> list[tuple[str, str]]:
+        """Distinct (entity, original value) pairs of the stored findings."""
+        return [(r[0], r[1]) for r in self._read(
+            "SELECT DISTINCT entity, value FROM pii_findings ORDER BY entity, value")]
+
+    def pseudonyms(self) -> dict[tuple[str, str], str]:
+        """(entity, original key) -> stand-in, for every value ever given one."""
+        return {(r["entity"], r["original_key"]): r["stand_in"]
+                for r in self._read("SELECT entity, original_key, stand_in FROM pii_pseudonyms")}
+
+    def add_pseudonyms(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        """Remember (entity, original key, original, stand-in); an existing key keeps its stand-in."""
+        at = now()
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO pii_pseudonyms(entity, original_key, original, stand_in, created_at)"
+                " VALUES (?,?,?,?,?)", [(*r, at) for r in rows])
+
 
 class _Transaction:
     """BEGIN IMMEDIATE ... COMMIT, rolled back on error; nests as a no-op."""
@@ -251,9 +319,5 @@ class _Transaction:
                 self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
         finally:
             self.lock.release()
-
-
-def open_store(project_dir: str | Path) -> Store:
-    return Store(Path(project_dir) / ".workbench" / "workbench.db")
 
 

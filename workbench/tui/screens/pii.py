@@ -1,10 +1,453 @@
-"""The PII tab (placeholder until the PII step lands)."""
+"""The PII tab: counts by entity type, a queue of records with their found spans highlighted in
+place, and one key per decision (accept, reject, reject and allow-list, mark a missed span,
+bulk accept). Every decision is committed before the next span shows; the tab opens on the
+first undecided span, so the reviewer resumes where they stopped."""
 
-from .base import PlaceholderTab
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Label, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from ...errors import Cancelled, WorkbenchError
+from ...pii.review import ReviewQueue
+from .base import ProjectTab
+from .pii_dialogs import BulkAcceptDialog, MarkSpanDialog
+
+STATUS_STYLES = {
+    "pending": "bold $text on $warning 40%",
+    "accepted": "$text on $success 30%",
+    "added": "$text on $success 30%",
+    "rejected": "strike $text-muted",
+}
+STATUS_MARKS = {"pending": "?", "accepted": "✓ scrub", "added": "✓ added", "rejected": "✗ keep"}
+ROLE_STYLES = {"system": "bold $warning", "user": "bold $accent", "assistant": "bold $success"}
 
 
-class PiiTab(PlaceholderTab):
+@dataclass
+class PiiQueueLoaded(Message):
+    queue: ReviewQueue
+    note: str = ""
+
+
+@dataclass
+class PiiScanFailed(Message):
+    problem: str
+    cancelled: bool = False
+
+
+@dataclass
+class PiiScanProgressed(Message):
+    label: str
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PiiScanProgressed)
+
+
+class PiiTab(ProjectTab):
     TAB_ID = "pii"
     TITLE = "PII"
-    PURPOSE = "personal data found in each record, highlighted in place; accept or reject each span before it is scrubbed"
-    COMING_WITH = "the PII step"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "decide('accept')", "Accept"),
+        Binding("x", "decide('reject')", "Reject"),
+        Binding("w", "allow", "Reject+allow-list"),
+        Binding("m", "mark", "Mark missed"),
+        Binding("b", "bulk", "Bulk accept"),
+        Binding("u", "undo", "Undo"),
+        Binding("right,l", "span(1)", "Next span"),
+        Binding("left,h", "span(-1)", "Prev span", show=False),
+        Binding("n", "record(1)", "Next record", show=False),
+        Binding("p", "record(-1)", "Prev record", show=False),
+        Binding("s", "scan", "Scan"),
+        Binding("escape", "cancel", "Cancel", show=False),
+    ]
+
+    def __init__(self, project) -> None:
+        super().__init__(project)
+        self.queue: ReviewQueue | None = None
+        self.record = 0
+        self.span = 0
+        self.started = False
+        self.scanning = False
+        self.note = ""
+
+    def compose(self):
+        with Horizontal(id="pii-top"):
+            yield Label("", id="pii-status")
+            yield ProgressBar(id="pii-progress", show_eta=False)
+        yield Static("", id="pii-counts")
+        with Horizontal(id="pii-body"):
+            yield OptionList(id="pii-queue")
+            with Vertical(id="pii-view"):
+                yield Label("", id="pii-span")
+                with VerticalScroll(id="pii-record"):
+                    yield Static("", id="pii-record-body")
+
+    def on_show(self) -> None:
+        if not self.started:
+            self.started = True
+            self._status("loading findings…")
+            self.load_queue()
+
+    def focus_default(self) -> None:
+        self.query_one("#pii-queue", OptionList).focus()
+
+    # -- loading and scanning -----------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="pii-load", exit_on_error=False)
+    def load_queue(self) -> None:
+        try:
+            self.post_message(PiiQueueLoaded(ReviewQueue.load(self.project)))
+        except WorkbenchError as e:
+            self.post_message(PiiScanFailed(str(e)))
+
+    def action_scan(self) -> None:
+        if self.scanning:
+            self.notify("The scan is already running; esc cancels it.")
+            return
+        self.scanning = True
+        self.query_one("#pii-progress", ProgressBar).display = True
+        self._status("scanning…")
+        if not self.queue:
+            self.query_one("#pii-record-body", Static).update(Content.styled(
+                "Scanning every turn for personal data; the first run loads the language model. "
+                "esc cancels.", "dim italic"))
+        self.scan()
+
+    @work(thread=True, exclusive=True, group="pii-scan", exit_on_error=False)
+    def scan(self) -> None:
+        worker = get_current_worker()
+
+        def progress(label: str, done: int, total: int) -> None:
+            self.post_message(PiiScanProgressed(label, done, total))
+
+        try:
+            note = run_scan(self.project, progress, lambda: worker.is_cancelled)
+            queue = ReviewQueue.load(self.project)
+        except Cancelled:
+            self.post_message(PiiScanFailed("scan cancelled; s to scan again", cancelled=True))
+            return
+        except WorkbenchError as e:
+            self.post_message(PiiScanFailed(str(e)))
+            return
+        self.post_message(PiiQueueLoaded(queue, note))
+
+    def action_cancel(self) -> None:
+        self.workers.cancel_group(self, "pii-scan")
+
+    def on_pii_scan_progressed(self, event: PiiScanProgressed) -> None:
+        self.query_one("#pii-progress", ProgressBar).update(total=max(event.total, 1), progress=event.done)
+        self._status(f"{event.label} {event.done:,}/{event.total:,}")
+
+    def on_pii_scan_failed(self, event: PiiScanFailed) -> None:
+        self.scanning = False
+        self.query_one("#pii-progress", ProgressBar).display = False
+        self._status(event.problem)
+        if not event.cancelled:
+            self.notify(event.problem, title="PII scan", severity="error", timeout=15, markup=False)
+
+    def on_pii_queue_loaded(self, event: PiiQueueLoaded) -> None:
+        self.scanning = False
+        self.query_one("#pii-progress", ProgressBar).display = False
+        self.queue = event.queue
+        self.note = event.note
+        self.record, self.span = self.queue.first_pending()  # resume where the reviewer stopped
+        self._refresh_list()
+        self._show()
+        if event.note:
+            self.notify(event.note, title="PII scan", timeout=12, markup=False)
+
+    # -- showing ------------------------------------------------------------------------------
+    def _status(self, text: str) -> None:
+        self.query_one("#pii-status", Label).update(Text(text))
+
+    def _summary(self) -> str:
+        q = self.queue
+        if q is None or not len(q):
+            return ("No findings yet: press s to scan the records for personal data "
+                    "(names, emails, phones, cards, addresses).")
+        pending = sum(r.pending for r in q.records)
+        spans = sum(len(r.spans) for r in q.records)
+        return (f"{len(q):,} records with personal data, {spans:,} spans · {pending:,} not reviewed "
+                "(scrubbed unless rejected)")
+
+    def _refresh_list(self) -> None:
+        options = self.query_one("#pii-queue", OptionList)
+        options.clear_options()
+        if self.queue is not None:
+            options.add_options([Option(self._option_label(rec), id=rec.id) for rec in self.queue.records])
+            if len(self.queue):
+                options.highlighted = self.record
+        self._refresh_counts()
+        self._status(self._summary())
+
+    def _option_label(self, rec) -> Text:
+        """● 3 Ana Dias, ana@example.org, …: pending or done, how many spans, what they hold."""
+        values = ", ".join(dict.fromkeys(" ".join(s.value.split()) for s in rec.spans))
+        if len(values) > 21:  # one line in the list
+            values = values[:20] + "…"
+        mark = ("● " if rec.pending else "✓ ")
+        style = "" if rec.pending else "dim"
+        return Text.assemble((mark, "yellow" if rec.pending else "green"),
+                             (f"{len(rec.spans):>2} ", style), (values, style))
+
+    def _refresh_counts(self) -> None:
+        counts = self.queue.counts() if self.queue else {}
+        parts: list[str | tuple[str, str]] = []
+        for entity, c in counts.items():
+            parts += [(entity, "bold"), f" {c['total']:,}"]
+            detail = [f"{c[k]:,} {k}" for k in ("pending", "accepted", "rejected", "added") if c[k]]
+            parts += [(f" ({', '.join(detail)})", "dim"), "   "]
+        self.query_one("#pii-counts", Static).update(Content.assemble(*parts) if parts else "")
+
+    def _current(self):
+        if not self.queue or not len(self.queue):
+            return None, None
+        rec = self.queue.records[self.record]
+        span = rec.spans[self.span] if rec.spans and self.span < len(rec.spans) else None
+        return rec, span
+
+    def _show(self) -> None:
+        rec, span = self._current()
+        body = self.query_one("#pii-record-body", Static)
+        info = self.query_one("#pii-span", Label)
+        if rec is None:
+            body.update(Content.styled(self._summary(), "dim italic"))
+            info.update("")
+            return
+        if span is not None:
+            info.update(Text.assemble(
+                (f" {STATUS_MARKS[span.status]} ", "reverse"), "  ", (span.entity, "bold"),
+                f"  score {span.score:.2f}  by {span.recognizer}  ",
+                (f"span {self.span + 1}/{len(rec.spans)}", "dim"), ("  " + rec.source, "dim")))
+        body.update(render_record(rec, span))
+        self._scroll_to_span(rec, span)
+
+    def _scroll_to_span(self, rec, span) -> None:
+        if span is None:
+            return
+        # Roughly the line of the span: the turns before it plus its own lines so far.
+        line = 0
+        for turn, m in enumerate(rec.messages):
+            if turn == span.turn:
+                line += 1 + m["content"][:span.start].count("\n")
+                break
+            line += 3 + m["content"].count("\n")
+        scroll = self.query_one("#pii-record", VerticalScroll)
+        scroll.scroll_to(y=max(0, line - 3), animate=False)
+
+    # -- moving -------------------------------------------------------------------------------
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if self.queue is None or event.option_index == self.record:
+            return
+        self.record = event.option_index
+        rec = self.queue.records[self.record]
+        self.span = next((j for j, s in enumerate(rec.spans) if s.status == "pending"), 0)
+        self._show()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_decide("accept")
+
+    def action_span(self, delta: int) -> None:
+        rec, _ = self._current()
+        if rec is None:
+            return
+        j = self.span + delta
+        if 0 <= j < len(rec.spans):
+            self.span = j
+            self._show()
+        else:
+            self.action_record(1 if delta > 0 else -1, at_end=delta < 0)
+
+    def action_record(self, delta: int, at_end: bool = False) -> None:
+        if not self.queue or not len(self.queue):
+            return
+        self.record = (self.record + delta) % len(self.queue)
+        self.span = max(0, len(self.queue.records[self.record].spans) - 1) if at_end else 0
+        self.query_one("#pii-queue", OptionList).highlighted = self.record
+        self._show()
+
+    def _advance(self) -> None:
+        """After a decision: the next undecided span, here or in a later record."""
+        nxt = self.queue.next_pending(self.record, self.span)
+        if nxt is None:
+            self.notify("Every span is reviewed. Export applies the decisions.", title="PII")
+        else:
+            self.record, self.span = nxt
+        self._refresh_option(self.record)
+        self.query_one("#pii-queue", OptionList).highlighted = self.record
+        self._refresh_counts()
+        self._status(self._summary())
+        self._show()
+
+    def _refresh_option(self, index: int) -> None:
+        options = self.query_one("#pii-queue", OptionList)
+        for i in {index, self._last_decided_record}:
+            if 0 <= i < len(self.queue):
+                options.replace_option_prompt_at_index(i, self._option_label(self.queue.records[i]))
+
+    _last_decided_record = 0
+
+    # -- deciding -----------------------------------------------------------------------------
+    def action_decide(self, action: str) -> None:
+        rec, span = self._current()
+        if span is None:
+            return
+        if span.status == "added" and action == "reject":
+            self.action_undo()
+            return
+        self.queue.decide(self.project.store, self.record, self.span, action)
+        self._last_decided_record = self.record
+        self._advance()
+
+    def action_allow(self) -> None:
+        rec, span = self._current()
+        if span is None:
+            return
+        from ...steps.pii import add_to_allow_list
+
+        path = allow_list_path(self.project)
+        added = add_to_allow_list(path, span.value)
+        self.queue.decide(self.project.store, self.record, self.span, "reject", reason="allow list")
+        others = self.queue.reject_value(self.project.store, span.value)  # the same value elsewhere
+        self._last_decided_record = self.record
+        where = path.relative_to(self.project.path) if path.is_relative_to(self.project.path) else path
+        also = f" and {others:,} other span(s) with it rejected" if others else ""
+        self.notify(f"{span.value!r} {'added to' if added else 'is already in'} {where}{also}; "
+                    "scans leave it from now on.", title="Allow list", markup=False)
+        self._refresh_list()
+        self._advance()
+
+    def action_undo(self) -> None:
+        rec, span = self._current()
+        if span is None or span.status == "pending":
+            return
+        self.queue.undo(self.project.store, self.record, self.span)
+        self.span = min(self.span, max(0, len(rec.spans) - 1))
+        self._refresh_option(self.record)
+        self._refresh_counts()
+        self._status(self._summary())
+        self._show()
+
+    def action_mark(self) -> None:
+        rec, _ = self._current()
+        if rec is None:
+            self.notify("Scan first (s): a missed span is marked in a record of the queue.")
+            return
+        selected = (self.screen.get_selected_text() or "").strip() if hasattr(self.screen, "get_selected_text") else ""
+        entities = sorted({s.entity for r in self.queue.records for s in r.spans})
+
+        def marked(result: tuple[str, str] | None) -> None:
+            if result is None:
+                return
+            text, entity = result
+            added = self.queue.mark_missed(self.project.store, self.record, text, entity)
+            if not added:
+                self.notify(f"{text!r} is not in this record (or is already marked).", severity="warning",
+                            markup=False)
+                return
+            self.span = rec.spans.index(added[0])
+            self.notify(f"Marked {len(added)} occurrence(s) as {entity}.", title="PII", markup=False)
+            self._refresh_option(self.record)
+            self._refresh_counts()
+            self._status(self._summary())
+            self._show()
+
+        self.app.push_screen(MarkSpanDialog(selected, entities), marked)
+
+    def action_bulk(self) -> None:
+        if not self.queue or not len(self.queue):
+            return
+        pending = {e: c["pending"] for e, c in self.queue.counts().items() if c["pending"]}
+        if not pending:
+            self.notify("Nothing is pending.")
+            return
+        _, span = self._current()
+
+        def chosen(result: tuple[str | None, float] | None) -> None:
+            if result is None:
+                return
+            entity, score = result
+            n = self.queue.bulk_accept(self.project.store, entity, score)
+            self.notify(f"Accepted {n:,} span(s) of {entity or 'every type'} scored {score:.2f} or more.",
+                        title="PII", markup=False)
+            self._refresh_list()
+            _, here = self._current()
+            if here is not None and here.status != "pending":
+                self._advance()
+            else:
+                self._show()
+
+        self.app.push_screen(BulkAcceptDialog(pending, span.entity if span else None), chosen)
+
+
+def render_record(rec, current) -> Content:
+    """The conversation with every span styled by its status; the current one underlined."""
+    parts: list[str | tuple[str, str]] = [("id ", "dim"), rec.id, ("  source ", "dim"), rec.source, "\n"]
+    by_turn: dict[int, list] = {}
+    for s in rec.spans:
+        by_turn.setdefault(s.turn, []).append(s)
+    for turn, m in enumerate(rec.messages):
+        parts += ["\n", (m["role"], ROLE_STYLES.get(m["role"], "bold")), "\n"]
+        text = m["content"]
+        pos = 0
+        for s in sorted(by_turn.get(turn, []), key=lambda s: (s.start, -s.end)):
+            if s.start < pos:
+                continue  # overlapping spans: the first one shows
+            parts.append(text[pos:s.start])
+            style = STATUS_STYLES[s.status] + (" underline reverse" if s is current else "")
+            parts.append((text[s.start:s.end], style))
+            parts.append((f"[{s.entity}]", "dim italic"))
+            pos = s.end
+        parts += [text[pos:], "\n"]
+    return Content.assemble(*parts)
+
+
+def allow_list_path(project):
+    """The allow-list file of the recipe's pii step (or the default one)."""
+    from ...steps.pii import ALLOW_LIST_FILE, Pii
+
+    try:
+        specs = [s for s in project.recipe().steps if s.name == "pii"]
+        step = Pii.from_params(specs[-1].params) if specs else Pii()
+    except WorkbenchError:
+        step = Pii()
+    return step.allow_file(project.path) or project.path / ALLOW_LIST_FILE
+
+
+def run_scan(project, progress, cancelled) -> str:
+    """Find PII: the whole recipe when it has a pii step, else the step with its defaults.
+
+    Returns a note for the user ("" when the recipe ran).
+    """
+    from ...steps.base import StepContext
+    from ...steps.pii import Pii
+
+    recipe = project.recipe()
+    if any(s.name == "pii" for s in recipe.steps):
+        project.run(progress=progress, cancelled=cancelled)
+        return ""
+    records = project.records()
+    if records.height == 0:
+        raise WorkbenchError("The project has no records yet; import a file first.")
+    step = Pii()
+    ctx = StepContext(step="pii", human={(d.record_id, d.target): d
+                                         for d in project.store.decisions("pii").values()},
+                      project_dir=project.path, cache_dir=project.path / ".workbench" / "cache",
+                      store=project.store, progress=progress, cancelled=cancelled,
+                      registry=project.registry())
+    step.run(records, ctx)
+    return ("The recipe has no pii step yet, so these findings come from its default settings. Add "
+            "[[recipe.steps]] name = \"pii\" to workbench.toml so that exports scrub them.")

@@ -1,0 +1,109 @@
+"""The leak check after an export: clean exports pass, a planted leak fails `workbench export`
+(unless --allow-leaks), and report.json says what was found without naming the values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import chat, write_jsonl
+
+import workbench.steps as builtin_steps
+from workbench.cli import main
+from workbench.errors import LeakFound
+from workbench.headless import export_files, export_project
+from workbench.pii.findings import span_key
+from workbench.project import Project
+from workbench.steps.pii import Pii
+
+ROWS = [
+    {"messages": chat("My email is ana.dias@example.org, please update it.", "Done, ana.dias@example.org is saved."),
+     "category": "account"},
+    {"messages": chat("Card 4111 1111 1111 1111 was charged twice.", "I have refunded the second charge."),
+     "category": "billing"},
+    {"messages": chat("Where is my parcel?", "It left our warehouse yesterday."), "category": "shipping"},
+]
+
+
+@pytest.fixture(autouse=True)
+def pii_step_registered(monkeypatch):
+    """Until the lead lists Pii in BUILTIN_STEPS, make the registry see it here."""
+    if Pii not in builtin_steps.BUILTIN_STEPS:
+        monkeypatch.setattr(builtin_steps, "BUILTIN_STEPS", [*builtin_steps.BUILTIN_STEPS, Pii])
+
+
+def recipe(tmp_path: Path, **params) -> Path:
+    lines = ['[[steps]]', 'name = "pii"', 'spacy_model = "none"']
+    lines += [f"{k} = {json.dumps(v)}" for k, v in params.items()]
+    lines += ["[split]", "holdout = 0.0"]
+    path = tmp_path / "recipe.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def exported_text(out: Path) -> str:
+    return (out / "train.jsonl").read_text(encoding="utf-8") + (out / "holdout.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_clean_export_reports_no_leak(tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", ROWS)
+    result = export_files([src], tmp_path / "out", recipe_path=recipe(tmp_path))
+    check = json.loads((tmp_path / "out" / "report.json").read_text())["leak_check"]
+    assert check["leaked"] is False and check["still_found"] == {} and check["originals_found"] == 0
+    assert check["originals_checked"] == 2  # the email and the card
+    assert check["files"] == ["train.jsonl", "holdout.jsonl"]
+    assert result.report["leak_check"] == check
+    text = exported_text(tmp_path / "out")
+    assert "ana.dias@example.org" not in text and "<EMAIL_ADDRESS>" in text and "<CREDIT_CARD>" in text
+
+
+def test_a_planted_leak_fails_the_export_and_allow_leaks_keeps_it(tmp_path, capsys):
+    # Only user turns are scrubbed, so the assistant's copy of the email stays: a leak.
+    src = write_jsonl(tmp_path / "in.jsonl", ROWS)
+    args = ["export", "--input", str(src), "--out", str(tmp_path / "out"), "--recipe",
+            str(recipe(tmp_path, turns="user")), "-q"]
+    assert main(args) == LeakFound.exit_code
+    err = capsys.readouterr().err
+    assert "leak check failed" in err and "--allow-leaks" in err and "train.jsonl:1" in " ".join(err.split())
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    check = report["leak_check"]
+    assert check["leaked"] is True and check["allowed"] is False
+    assert check["originals_found"] == 1 and check["originals_found_by_entity"] == {"EMAIL_ADDRESS": 1}
+    assert check["still_found"] == {"EMAIL_ADDRESS": 1}
+    assert {"file": "train.jsonl", "line": 1, "entity": "EMAIL_ADDRESS", "kind": "original"} in check["places"]
+    assert "ana.dias@example.org" not in json.dumps(report)  # the report never names a value
+
+    assert main([*args, "--allow-leaks"]) == 0
+    out = " ".join(capsys.readouterr().err.split())  # rich wraps long lines
+    assert "kept because of --allow-leaks" in out
+    check = json.loads((tmp_path / "out" / "report.json").read_text())["leak_check"]
+    assert check["leaked"] is True and check["allowed"] is True
+
+
+def test_no_pii_step_no_leak_check(tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", ROWS)
+    plain = tmp_path / "plain.toml"
+    plain.write_text('[[steps]]\nname = "validate"\n', encoding="utf-8")
+    result = export_files([src], tmp_path / "out", recipe_path=plain)
+    assert "leak_check" not in result.report
+
+
+def test_a_value_the_reviewer_kept_is_not_a_leak(tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", ROWS)
+    project = Project.create(tmp_path / "p", [src])
+    config = project.path / "workbench.toml"
+    config.write_text(config.read_text().replace(
+        "[recipe.split]", '[[recipe.steps]]\nname = "pii"\nspacy_model = "none"\n\n[recipe.split]'))
+    project.run()
+    card = next(r for r in project.store.pii_findings() if r["entity"] == "CREDIT_CARD")
+    project.store.decide("pii", card["record_id"], "reject",
+                         target=span_key(card["turn"], card["span_start"], card["span_end"]))
+    project.close()
+    result = export_project(tmp_path / "p", tmp_path / "out")
+    assert "4111 1111 1111 1111" in exported_text(tmp_path / "out")
+    assert "ana.dias@example.org" not in exported_text(tmp_path / "out")
+    assert result.report["leak_check"]["leaked"] is False
+    # The pseudonym map and the findings stay in the store: nothing of them is in the export.
+    files = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "out").iterdir())
+    assert "ana.dias@example.org" not in files

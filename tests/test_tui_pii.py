@@ -1,0 +1,178 @@
+"""The PII tab, driven by keys as a reviewer would: scan, accept, reject, allow-list, mark a missed
+span, bulk accept, undo, and coming back to where they stopped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import chat, write_jsonl
+from textual.widgets import Input, OptionList
+
+import workbench.steps as builtin_steps
+from workbench.pii.findings import span_key
+from workbench.project import Project
+from workbench.steps.pii import Pii
+from workbench.tui.app import make_app
+
+SIZE = (130, 40)
+
+ROWS = [
+    {"messages": chat("Mail me at ana.dias@example.org or call 415-555-0198.", "Will do.")},
+    {"messages": chat("Where is my parcel?", "It left our warehouse yesterday.")},
+    {"messages": chat("Send it to help@quillfield.com, ref QF-204518.", "Sent.")},
+]
+
+
+@pytest.fixture(autouse=True)
+def pii_step_registered(monkeypatch):
+    if Pii not in builtin_steps.BUILTIN_STEPS:
+        monkeypatch.setattr(builtin_steps, "BUILTIN_STEPS", [*builtin_steps.BUILTIN_STEPS, Pii])
+
+
+@pytest.fixture
+def project_path(tmp_path: Path) -> Path:
+    src = write_jsonl(tmp_path / "support.jsonl", ROWS)
+    path = tmp_path / "proj"
+    Project.create(path, [src]).close()
+    config = path / "workbench.toml"
+    config.write_text(config.read_text().replace(
+        "[recipe.split]", '[[recipe.steps]]\nname = "pii"\nspacy_model = "none"\n\n[recipe.split]'))
+    return path
+
+
+async def settle(pilot) -> None:
+    for _ in range(4):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def open_pii(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("3")
+    await settle(pilot)
+
+
+def status(app) -> str:
+    return str(app.screen.query_one("#pii-status").render())
+
+
+def span_line(app) -> str:
+    return str(app.screen.query_one("#pii-span").render())
+
+
+def record_text(app) -> str:
+    return app.screen.query_one("#pii-record-body").content.plain
+
+
+def decisions(path: Path) -> dict:
+    project = Project.open(path)
+    try:
+        return {(rid, target): d for (_, rid, target), d in project.store.decisions("pii").items()}
+    finally:
+        project.close()
+
+
+async def test_scan_then_review_span_by_span(project_path: Path):
+    app = make_app(project_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pii(pilot)
+        assert "press s to scan" in status(app)
+        await pilot.press("s")
+        await settle(pilot)
+        assert "2 records with personal data, 3 spans · 3 not reviewed" in status(app)
+        counts = str(app.screen.query_one("#pii-counts").render())
+        assert "EMAIL_ADDRESS 2" in counts and "PHONE_NUMBER 1" in counts
+        assert "EMAIL_ADDRESS" in span_line(app) and "span 1/2" in span_line(app)
+        assert "ana.dias@example.org[EMAIL_ADDRESS]" in record_text(app)
+        queue = app.screen.query_one("#pii-queue", OptionList)
+        assert queue.option_count == 2
+
+        await pilot.press("a")  # accept the email; the phone comes next
+        assert "PHONE_NUMBER" in span_line(app) and "span 2/2" in span_line(app)
+        await pilot.press("x")  # the phone is a false positive
+        assert "help@quillfield.com" in record_text(app)  # moved on to the next record
+        assert "1 not reviewed" in status(app)
+
+    made = decisions(project_path)
+    assert sorted((d.action, d.detail["entity"]) for d in made.values()) == [
+        ("accept", "EMAIL_ADDRESS"), ("reject", "PHONE_NUMBER")]
+    text = ROWS[0]["messages"][0]["content"]
+    start = text.index("415")
+    rejected = next(d for d in made.values() if d.action == "reject")
+    assert rejected.target == span_key(0, start, start + len("415-555-0198"))
+
+    # Reopened: it resumes on the one span left, and the recipe run keeps the rejected phone.
+    app = make_app(project_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pii(pilot)
+        assert "help@quillfield.com" in span_line(app) or "help@quillfield.com[EMAIL_ADDRESS]" in record_text(app)
+        assert "1 not reviewed" in status(app)
+    project = Project.open(project_path)
+    kept = project.run().kept
+    project.close()
+    contents = [m["content"] for msgs in kept.get_column("messages").to_list() for m in msgs]
+    assert "Mail me at <EMAIL_ADDRESS> or call 415-555-0198." in contents
+
+
+async def test_reject_into_the_allow_list_and_undo(project_path: Path):
+    app = make_app(project_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pii(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("n")  # the second record: help@quillfield.com
+        assert "help@quillfield.com" in span_line(app) or "help@quillfield.com" in record_text(app)
+        await pilot.press("w")
+        allow = (project_path / "pii_allow_list.txt").read_text()
+        assert "help@quillfield.com" in allow.splitlines()
+        assert "ana.dias@example.org" in record_text(app)  # on to the first span left, wrapping around
+        await pilot.press("u")  # nothing to undo on a pending span: no decision is written
+    made = decisions(project_path)
+    assert [d.action for d in made.values()] == ["reject"]
+    assert next(iter(made.values())).reason == "allow list"
+
+    app = make_app(project_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pii(pilot)
+        await pilot.press("n")
+        assert "✗ keep" in span_line(app)
+        await pilot.press("u")
+        assert "?" in span_line(app)
+    assert decisions(project_path) == {}  # the revert withdrew it
+
+
+async def test_mark_a_missed_span_and_bulk_accept(project_path: Path):
+    app = make_app(project_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pii(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.press("m")
+        await pilot.pause()
+        dialog_input = app.screen.query_one("#pii-mark-text", Input)
+        dialog_input.value = "QF-204518"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "QF-204518[PERSON]" in record_text(app)  # PERSON is the dialog's first choice
+        await pilot.press("b")
+        await pilot.pause()
+        app.screen.query_one("#pii-bulk-score", Input).value = "0"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "0 not reviewed" in status(app)
+    made = decisions(project_path)
+    flags = [d for d in made.values() if d.action == "flag"]
+    assert len(flags) == 1 and flags[0].detail["entity"] == "PERSON"
+    text = ROWS[2]["messages"][0]["content"]
+    start = text.index("QF-204518")
+    assert flags[0].detail == {"turn": 0, "start": start, "end": start + 9, "entity": "PERSON"}
+    assert sum(1 for d in made.values() if d.action == "accept") == 3
+
+    project = Project.open(project_path)
+    kept = project.run().kept
+    project.close()
+    contents = [m["content"] for msgs in kept.get_column("messages").to_list() for m in msgs]
+    assert "Send it to <EMAIL_ADDRESS>, ref <PERSON>." in contents

@@ -1,0 +1,113 @@
+"""Replacing found values: placeholders, consistent pseudonyms, and the stand-in map."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .entities import placeholder
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One stretch of a text to replace, after overlapping spans were merged."""
+
+    start: int
+    end: int
+    entity: str
+
+
+def merge(spans: Iterable[tuple[int, int, str, float]]) -> list[Cut]:
+    """Overlapping spans become one cut over their union, named for the strongest (then longest)."""
+    ordered = sorted(spans, key=lambda s: (s[0], -s[1]))
+    cuts: list[Cut] = []
+    best: tuple[float, int] = (-1.0, 0)
+    for start, end, entity, score in ordered:
+        if cuts and start < cuts[-1].end:
+            last = cuts[-1]
+            rank = (score, end - start)
+            name = entity if rank > best else last.entity
+            best = max(best, rank)
+            cuts[-1] = Cut(last.start, max(last.end, end), name)
+            continue
+        cuts.append(Cut(start, end, entity))
+        best = (score, end - start)
+    return cuts
+
+
+def original_key(value: str) -> str:
+    """Spellings of one value that should share a stand-in: case and spacing ignored."""
+    return " ".join(value.split()).casefold()
+
+
+class StandIns:
+    """What replaces each value: `<PERSON>`, `<PERSON_3>` or a realistic fake, consistent per value.
+
+    `known` is the stored map (entity, original key) -> stand-in; values seen for the first time
+    are numbered after the highest number already used for their entity and listed in `new`.
+    """
+
+    def __init__(self, mode: str, style: str = "numbered", known: dict[tuple[str, str], str] | None = None) -> None:
+        self.mode = mode
+        self.style = style
+        self.known = dict(known or {})
+        self.new: list[tuple[str, str, str, str]] = []  # entity, key, original, stand-in
+        self.counters: dict[str, int] = {}
+        self.used: set[str] = set(self.known.values())
+        for (entity, _), stand_in in self.known.items():
+            number = _number(stand_in, entity)
+            if number is not None:
+                self.counters[entity] = max(self.counters.get(entity, 0), number)
+        self._faker = None
+
+    def __call__(self, entity: str, value: str) -> str:
+        if self.mode != "pseudonym":
+            return placeholder(entity)
+        key = original_key(value)
+        found = self.known.get((entity, key))
+        if found is None:
+            found = self._fake(entity, key) if self.style == "fake" else None
+            if found is None:
+                self.counters[entity] = self.counters.get(entity, 0) + 1
+                found = f"<{entity}_{self.counters[entity]}>"
+            self.known[(entity, key)] = found
+            self.used.add(found)
+            self.new.append((entity, key, value, found))
+        return found
+
+    def _fake(self, entity: str, key: str) -> str | None:
+        """A realistic value, seeded by the original so every run gives the same one."""
+        from .fake import fake_value
+
+        seed = int.from_bytes(hashlib.sha256(f"{entity}\0{key}".encode()).digest()[:8], "big")
+        for attempt in range(20):
+            value = fake_value(entity, seed + attempt)
+            if value is None:
+                return None
+            if value not in self.used and original_key(value) != key:
+                return value
+        return None
+
+
+def _number(stand_in: str, entity: str) -> int | None:
+    prefix = f"<{entity}_"
+    if stand_in.startswith(prefix) and stand_in.endswith(">"):
+        digits = stand_in[len(prefix):-1]
+        if digits.isdigit():
+            return int(digits)
+    return None
+
+
+def apply(text: str, cuts: Sequence[Cut], stand_in) -> str:
+    """The text with every cut replaced by stand_in(entity, original value)."""
+    if not cuts:
+        return text
+    parts = []
+    pos = 0
+    for cut in cuts:
+        parts.append(text[pos:cut.start])
+        parts.append(stand_in(cut.entity, text[cut.start:cut.end]))
+        pos = cut.end
+    parts.append(text[pos:])
+    return "".join(parts)

@@ -1,0 +1,308 @@
+"""Finding PII in many texts at once: spaCy in batches, recognizers only where they can match,
+each distinct text analysed once, and the work spread over processes for big inputs.
+
+`Scanner.scan(texts)` returns, for each text, its spans (start, end, entity, score, recognizer),
+sorted and without overlaps between spans of the same entity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .engine import ScanConfig, build_recognizers, load_spacy, make_nlp_engine, needs_ner
+from .entities import may_hold
+
+Report = Callable[[int, int], None]
+
+# Below this many distinct texts a second process costs more to start than it saves.
+PARALLEL_MIN_TEXTS = 3000
+BATCH = 256  # texts per spaCy batch
+CACHE_LIMIT = 200_000  # distinct texts remembered per scanner
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    entity: str
+    score: float
+    recognizer: str
+
+    def value(self, text: str) -> str:
+        return text[self.start:self.end]
+
+
+def text_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+class Scanner:
+    """One analyzer set-up; reusable, thread-safe, with a cache keyed by text."""
+
+    def __init__(self, config: ScanConfig, extra_recognizers: Sequence[Any] = ()) -> None:
+        global _COMMON
+        from .engine import import_presidio
+
+        import_presidio(config.spacy_model)
+        if not _COMMON:
+            _COMMON = _common_words()
+        self.config = config
+        self.extra = list(extra_recognizers)
+        self.nlp, self.model = load_spacy(config.spacy_model, config.language) if needs_ner(config) \
+            else load_spacy("none", config.language)
+        self.ner = self.model is not None
+        self.engine = make_nlp_engine(self.nlp, config.language)
+        self.recognizers = build_recognizers(config, self.ner, self.extra)
+        for rec in self.recognizers:
+            if not rec.is_loaded:
+                rec.load()
+                rec.is_loaded = True
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+
+        registry = RecognizerRegistry(recognizers=self.recognizers, supported_languages=[config.language])
+        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=self.engine,
+                                       supported_languages=[config.language])
+        self.allow = {a.strip().casefold() for a in config.allow_list if a.strip()}
+        self.cache: dict[str, tuple[Span, ...]] = {}
+        self.ner_cache: dict[str, tuple[tuple[int, int, str], ...]] = {}
+        self.docs: dict[str, Any] = {}  # texts the model read whole, until analysed
+        self.lock = threading.Lock()
+
+    # -- public -------------------------------------------------------------------------------
+    def scan(self, texts: Sequence[str], report: Report | None = None, processes: int = 1) -> list[tuple[Span, ...]]:
+        """Spans for every text, in order. Equal texts are analysed once."""
+        todo = list(dict.fromkeys(t for t in texts if t and t not in self.cache))
+        total = len(todo)
+        if report:
+            report(0, total)
+        if todo:
+            workers = _worker_count(processes, total)
+            if workers > 1:
+                found = self._scan_parallel(todo, workers, report)
+            else:
+                found = self._scan_here(todo, report)
+            with self.lock:
+                if len(self.cache) + len(found) > CACHE_LIMIT:
+                    self.cache.clear()
+                self.cache.update(found)
+        return [self.cache.get(t, ()) if t else () for t in texts]
+
+    def analyze(self, text: str) -> tuple[Span, ...]:
+        return self.scan([text])[0]
+
+    # -- one process --------------------------------------------------------------------------
+    def _scan_here(self, texts: list[str], report: Report | None) -> dict[str, tuple[Span, ...]]:
+        out: dict[str, tuple[Span, ...]] = {}
+        for start in range(0, len(texts), BATCH):
+            chunk = texts[start:start + BATCH]
+            if self.ner:
+                self._recognize_segments(chunk)
+            for text in chunk:
+                out[text] = self._analyze_doc(text, self._doc(text))
+            if report:
+                report(min(start + BATCH, len(texts)), len(texts))
+        return out
+
+    # The language model runs on paragraphs, not whole texts: a paragraph seen before (a
+    # greeting, a signature, a reply template) is not read again, and one whose capitalised
+    # words are all common ones ("What are my options?") cannot hold a name it would find. A
+    # text of one paragraph is tokenized once: the model's doc is also the recognizers' doc.
+    def _recognize_segments(self, texts: list[str]) -> None:
+        todo: dict[str, Any] = {}  # segment (as shown to the model) -> str or Doc
+        titled = set()
+        for text in texts:
+            lower = _all_lower(text)
+            segments = _segments(text)
+            whole = len(segments) == 1 and segments[0] == (0, len(text))
+            for a, b in segments:
+                seg = text[a:b]
+                shown = _title_case(seg) if lower else seg
+                if shown in todo or not (lower or _may_name(seg)):
+                    continue
+                if whole and not lower:
+                    todo[shown] = self.nlp.make_doc(text)
+                elif shown not in self.ner_cache:
+                    todo[shown] = shown
+                    if shown != seg:
+                        titled.add(shown)
+        for seg, doc in zip(todo, self.nlp.pipe(todo.values(), batch_size=64)):
+            ents = tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
+            if seg in titled:
+                # Read in title case every word looks like a name: keep only full names.
+                ents = tuple(e for e in ents if e[2] in ("PERSON", "PER") and " " in seg[e[0]:e[1]].strip())
+            self.ner_cache[seg] = ents
+            if not isinstance(todo[seg], str):
+                self.docs[seg] = doc
+        if len(self.ner_cache) > CACHE_LIMIT:
+            self.ner_cache.clear()
+
+    def _doc(self, text: str) -> Any:
+        """The tokenized text with the entities of its segments (no model run here)."""
+        from spacy.util import filter_spans
+
+        done = self.docs.pop(text, None)
+        if done is not None:
+            return done
+        doc = self.nlp.make_doc(text)
+        if not self.ner:
+            return doc
+        lower = _all_lower(text)
+        spans = []
+        for a, b in _segments(text):
+            seg = text[a:b]
+            for s, e, label in self.ner_cache.get(_title_case(seg) if lower else seg, ()):
+                span = doc.char_span(a + s, a + e, label=label, alignment_mode="expand")
+                if span is not None:
+                    spans.append(span)
+        if spans:
+            doc.ents = filter_spans(spans)
+        return doc
+
+    def _analyze_doc(self, text: str, doc: Any) -> tuple[Span, ...]:
+        from presidio_analyzer import EntityRecognizer
+
+        artifacts = self.engine._doc_to_nlp_artifact(doc, self.config.language)
+        entities = list(self.config.entities)
+        results = []
+        used = []
+        for rec in self.recognizers:
+            if not any(may_hold(e, text) for e in rec.supported_entities if e in entities):
+                continue
+            used.append(rec)
+            found = rec.analyze(text=text, entities=entities, nlp_artifacts=artifacts)
+            for r in found or ():
+                meta = r.recognition_metadata or {}
+                meta.setdefault(r.RECOGNIZER_NAME_KEY, rec.name)
+                meta.setdefault(r.RECOGNIZER_IDENTIFIER_KEY, rec.id)
+                r.recognition_metadata = meta
+                results.append(r)
+        if not results:
+            return ()
+        results = self.analyzer._enhance_using_context(text, results, artifacts, used, None)
+        results = [r for r in results if r.entity_type in entities and r.score >= self.config.score_threshold]
+        results = EntityRecognizer.remove_duplicates(results)
+        spans = []
+        for r in results:
+            value = text[r.start:r.end]
+            if self.allow and value.strip().casefold() in self.allow:
+                continue
+            if r.entity_type == "PERSON" and _not_a_name(value):
+                continue
+            name = (r.recognition_metadata or {}).get(r.RECOGNIZER_NAME_KEY, "")
+            spans.append(Span(r.start, r.end, r.entity_type, round(float(r.score), 4), name))
+        spans.sort(key=lambda s: (s.start, -s.end, s.entity))
+        return tuple(spans)
+
+    # -- several processes --------------------------------------------------------------------
+    def _scan_parallel(self, texts: list[str], workers: int, report: Report | None) -> dict[str, tuple[Span, ...]]:
+        """The texts in slices over `workers` processes forked from this one.
+
+        Forked workers start at once with the model already loaded (a fresh interpreter would
+        spend seconds importing spaCy and Presidio). Elsewhere than Linux, or if the pool cannot
+        start, the texts are scanned here.
+        """
+        import multiprocessing as mp
+        import sys
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        global _fork_scanner
+        if not sys.platform.startswith("linux"):
+            return self._scan_here(texts, report)
+        # Contiguous slices, a few per worker so progress moves and a slow slice does not idle the rest.
+        n_chunks = workers * 4
+        size = -(-len(texts) // n_chunks)
+        chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+        out: dict[str, tuple[Span, ...]] = {}
+        done = 0
+        _fork_scanner = self
+        try:
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+                for chunk, spans in zip(chunks, pool.map(_scan_chunk, chunks)):
+                    out.update(zip(chunk, spans))
+                    done += len(chunk)
+                    if report:
+                        report(done, len(texts))
+        except (BrokenProcessPool, OSError):
+            rest = [t for t in texts if t not in out]
+            out.update(self._scan_here(rest, None))
+        finally:
+            _fork_scanner = None
+        return out
+
+
+_fork_scanner: Scanner | None = None
+
+
+def _scan_chunk(texts: list[str]) -> list[tuple[Span, ...]]:
+    assert _fork_scanner is not None
+    found = _fork_scanner._scan_here(texts, None)
+    return [found[t] for t in texts]
+
+
+def _worker_count(processes: int, texts: int) -> int:
+    if processes == 1 or texts < PARALLEL_MIN_TEXTS:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    wanted = cores if processes <= 0 else processes
+    return max(1, min(wanted, cores, texts // max(1, PARALLEL_MIN_TEXTS // 2)))
+
+
+def _not_a_name(value: str) -> bool:
+    from .recognizers import not_a_name
+
+    return not_a_name(value)
+
+
+def _title_case(text: str) -> str:
+    """A lower-case text in title case, when that keeps every offset (else unchanged)."""
+    titled = text.title()
+    return titled if len(titled) == len(text) else text
+
+
+def _all_lower(text: str) -> bool:
+    return not any(c.isupper() for c in text) and any(c.isalpha() for c in text)
+
+
+_SEGMENT = re.compile(r"\S(?:.|\n(?![ \t]*\n))*")  # a paragraph: lines up to a blank line
+_CAPITALISED = re.compile(r"\b[^\W\d_a-z][\w'’-]*")
+
+
+def _segments(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each paragraph: lines up to a blank line."""
+    return [m.span() for m in _SEGMENT.finditer(text) if m.group().strip()]
+
+
+def _may_name(segment: str) -> bool:
+    """False when every capitalised word is a common one ("I", "What", "Please")."""
+    return any(w.lower() not in _COMMON for w in _CAPITALISED.findall(segment))
+
+
+def _common_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | {"i'm", "i've", "i'd", "i'll", "hi", "hello", "hey", "thanks", "thank",
+                                    "please", "ok", "okay", "yes", "no", "sorry", "dear", "great", "sure"}
+
+
+_COMMON: frozenset[str] = frozenset()
+
+
+_scanners: dict[str, Scanner] = {}
+_scanners_lock = threading.Lock()
+
+
+def get_scanner(config: ScanConfig, extra_recognizers: Sequence[Any] = ()) -> Scanner:
+    """A shared scanner per set-up, so the leak check reuses the step's model and cache."""
+    key = config.key()  # plugin recognizers are in the config by name
+    with _scanners_lock:
+        scanner = _scanners.get(key)
+        if scanner is None:
+            scanner = _scanners[key] = Scanner(config, extra_recognizers)
+        return scanner
