@@ -1,0 +1,7 @@
+"""Local LoRA / QLoRA training on a project's export (issue 6).
+
+config (settings), data (export rows to masked tokens), batches (packing, length groups),
+model (base models, device and mode, LoRA), loop (the steps), runs (run folders and records),
+runner (one run end to end), cli (`workbench train`, `workbench runs`). Importing this package
+loads neither torch nor textual.
+"""

@@ -1,0 +1,267 @@
+"""Training data from an export: conversations in, token ids and loss labels out.
+
+The loss covers assistant tokens only. Each conversation is rendered once with the model's chat
+template; the character spans of its assistant turns come from rendering the prefixes before and
+through each turn, and a fast tokenizer's offsets map those spans onto tokens. Everything else
+(system prompt, user turns, role headers) gets the label -100, which the loss ignores.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import ConfigError, InputError, WorkbenchError
+
+IGNORE = -100
+SHAREGPT_ROLES = {"system": "system", "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant"}
+
+
+@dataclass
+class ExportData:
+    """An export folder's train and holdout conversations and what identifies it."""
+
+    folder: Path
+    report: dict[str, Any]
+    train: list[list[dict[str, str]]]
+    holdout: list[list[dict[str, str]]]
+    skipped: dict[str, int] = field(default_factory=dict)  # rows that are not trainable chats, by reason
+
+    def identity(self) -> dict[str, Any]:
+        """What the run record keeps about the export it trained on."""
+        import hashlib
+
+        report_file = self.folder / "report.json"
+        return {
+            "folder": str(self.folder),
+            "report_sha256": hashlib.sha256(report_file.read_bytes()).hexdigest() if report_file.exists() else None,
+            "snapshot": self.report.get("snapshot"),
+            "input_hash": self.report.get("input_hash"),
+            "recipe_hash": self.report.get("recipe_hash"),
+            "created_at": self.report.get("created_at"),
+            "format": self.report.get("format"),
+            "files": {k: v.get("sha256") for k, v in (self.report.get("files") or {}).items()
+                      if k.startswith(("train.", "holdout."))},
+            "train_rows": len(self.train),
+            "holdout_rows": len(self.holdout),
+        }
+
+
+def latest_export(project_dir: Path) -> Path:
+    """The newest finished export under PROJECT/exports/ (one with a report.json)."""
+    root = project_dir / "exports"
+    found = []
+    for folder in root.iterdir() if root.is_dir() else []:
+        report = folder / "report.json"
+        if folder.name.startswith(".") or not report.is_file():
+            continue
+        try:
+            created = json.loads(report.read_text(encoding="utf-8")).get("created_at") or ""
+        except (OSError, ValueError):
+            created = ""
+        found.append((created, report.stat().st_mtime, folder.name, folder))
+    if not found:
+        raise WorkbenchError(f"{project_dir}: no export to train on yet; run `workbench export {project_dir}` "
+                             "first (or pass --data EXPORT_DIR)")
+    return max(found)[-1]
+
+
+def load_export(folder: Path) -> ExportData:
+    """Read train and holdout from an export in any built-in format (openai, sharegpt, alpaca, parquet)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise WorkbenchError(f"{folder}: no such export folder")
+    report: dict[str, Any] = {}
+    if (folder / "report.json").is_file():
+        try:
+            report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+        except ValueError as e:
+            raise InputError(str(folder / "report.json"), f"not valid JSON ({e})") from None
+    skipped: dict[str, int] = {}
+    splits = {}
+    for split in ("train", "holdout"):
+        path = _split_file(folder, split, report)
+        splits[split] = _read_split(path, skipped) if path else []
+        if split == "train" and path is None:
+            raise WorkbenchError(f"{folder}: no train.jsonl or train.parquet; is this an export folder?")
+    if not splits["train"]:
+        raise WorkbenchError(f"{folder}: no train rows to train on"
+                             + (f" ({sum(skipped.values())} rows were not chats ending in an assistant turn)"
+                                if skipped else ""))
+    return ExportData(folder, report, splits["train"], splits["holdout"], skipped)
+
+
+def _split_file(folder: Path, split: str, report: dict[str, Any]) -> Path | None:
+    for name in report.get("files") or {}:
+        if name.startswith(f"{split}.") and (folder / name).is_file():
+            return folder / name
+    for ext in ("jsonl", "parquet"):
+        if (folder / f"{split}.{ext}").is_file():
+            return folder / f"{split}.{ext}"
+    return None
+
+
+def _read_split(path: Path, skipped: dict[str, int]) -> list[list[dict[str, str]]]:
+    if path.suffix == ".parquet":
+        import polars as pl
+
+        rows = pl.read_parquet(path).to_dicts()
+        items = [(i, row) for i, row in enumerate(rows, 1)]
+    else:
+        items = []
+        with open(path, "rb") as f:
+            for i, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    items.append((i, orjson.loads(line)))
+                except orjson.JSONDecodeError as e:
+                    raise InputError(str(path), f"not valid JSON ({e})", line=i) from None
+    out = []
+    for _, row in items:
+        messages = to_messages(row)
+        problem = chat_problem(messages)
+        if problem:
+            skipped[problem] = skipped.get(problem, 0) + 1
+            continue
+        out.append(messages)
+    return out
+
+
+def to_messages(row: dict[str, Any]) -> list[dict[str, str]]:
+    """One export row (openai, sharegpt or alpaca shape) as chat messages."""
+    if isinstance(row.get("messages"), list):
+        return [{"role": str(m.get("role")), "content": str(m.get("content") or "")} for m in row["messages"]
+                if isinstance(m, dict)]
+    if isinstance(row.get("conversations"), list):
+        return [{"role": SHAREGPT_ROLES.get(str(m.get("from")), str(m.get("from"))),
+                 "content": str(m.get("value") or "")} for m in row["conversations"] if isinstance(m, dict)]
+    if "instruction" in row and "output" in row:
+        messages = [{"role": "system", "content": str(row["system"])}] if row.get("system") else []
+        for prompt, reply in row.get("history") or []:
+            messages += [{"role": "user", "content": str(prompt)}, {"role": "assistant", "content": str(reply)}]
+        prompt = str(row["instruction"]) + (f"\n\n{row['input']}" if row.get("input") else "")
+        return messages + [{"role": "user", "content": prompt}, {"role": "assistant", "content": str(row["output"])}]
+    return []
+
+
+def chat_problem(messages: list[dict[str, str]]) -> str | None:
+    if not messages:
+        return "not a chat row"
+    if messages[-1]["role"] != "assistant":
+        return "does not end with an assistant turn"
+    if any(m["role"] not in ("system", "user", "assistant") for m in messages):
+        return "unknown role"
+    if messages[0]["role"] == "assistant":
+        return "starts with an assistant turn"
+    return None
+
+
+# -- tokenizing with the loss mask -----------------------------------------------------------------
+
+@dataclass
+class Encoded:
+    """Token ids of one conversation and its labels (-100 outside assistant turns)."""
+
+    input_ids: list[int]
+    labels: list[int]
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+@dataclass
+class EncodeStats:
+    rows: int = 0
+    truncated: int = 0
+    prompt_too_long: int = 0  # no assistant token fits in max_seq_len
+    shortest_prompt: int | None = None
+    tokens: int = 0
+    trained_tokens: int = 0
+    whole_turns: str = "every assistant turn"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class ChatMasker:
+    """Finds the characters of each assistant turn in the rendered conversation."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.last_turn_only = False
+
+    def render(self, messages: list[dict[str, str]], generation_prompt: bool = False) -> str:
+        if not messages:
+            return ""
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
+
+    def spans(self, messages: list[dict[str, str]]) -> tuple[str, list[tuple[int, int]]]:
+        full = self.render(messages)
+        turns = [len(messages) - 1] if self.last_turn_only else \
+            [k for k, m in enumerate(messages) if m["role"] == "assistant"]
+        spans = []
+        for k in turns:
+            before = self.render(messages[:k], generation_prompt=True)
+            through = full if k == len(messages) - 1 else self.render(messages[: k + 1])
+            if not (through.startswith(before) and full.startswith(through)):
+                if not self.last_turn_only:
+                    # Some templates rewrite earlier turns (e.g. drop old reasoning); then only the
+                    # last reply can be located reliably.
+                    self.last_turn_only = True
+                    return self.spans(messages)
+                raise ConfigError("the base model's chat template renders a conversation differently from its "
+                                  "prefix, so prompt tokens cannot be masked; use a model with a plain chat "
+                                  "template")
+            # The reply and its end-of-turn token; not the newline the template adds after it.
+            end = len(through.rstrip())
+            spans.append((len(before), end))
+        return full, spans
+
+
+def encode_all(tokenizer: Any, conversations: list[list[dict[str, str]]], max_seq_len: int,
+               what: str = "train") -> tuple[list[Encoded], EncodeStats]:
+    """Tokenize conversations with assistant-only labels, cut to max_seq_len.
+
+    A conversation whose first assistant token lies beyond max_seq_len cannot teach anything and
+    is left out (counted in `prompt_too_long`).
+    """
+    masker = ChatMasker(tokenizer)
+    stats = EncodeStats(rows=len(conversations))
+    rendered = [masker.spans(messages) for messages in conversations]
+    if masker.last_turn_only:
+        stats.whole_turns = "the last assistant turn (the chat template rewrites earlier turns)"
+        rendered = [masker.spans(messages) for messages in conversations]
+    texts = [text for text, _ in rendered]
+    batch = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+    out: list[Encoded] = []
+    for (text, spans), ids, offsets in zip(rendered, batch["input_ids"], batch["offset_mapping"]):
+        labels = [IGNORE] * len(ids)
+        s = 0
+        for i, (start, _end) in enumerate(offsets):
+            while s < len(spans) and start >= spans[s][1]:
+                s += 1
+            if s < len(spans) and spans[s][0] <= start < spans[s][1]:
+                labels[i] = ids[i]
+        first = next((i for i, label in enumerate(labels) if label != IGNORE), None)
+        if first is None:
+            stats.prompt_too_long += 1  # an empty reply; cannot teach anything either
+            continue
+        stats.shortest_prompt = first if stats.shortest_prompt is None else min(stats.shortest_prompt, first)
+        if first >= max_seq_len:
+            stats.prompt_too_long += 1
+            continue
+        if len(ids) > max_seq_len:
+            stats.truncated += 1
+            ids, labels = ids[:max_seq_len], labels[:max_seq_len]
+        stats.tokens += len(ids)
+        stats.trained_tokens += sum(1 for label in labels if label != IGNORE)
+        out.append(Encoded(list(ids), labels))
+    if conversations and not out and what == "train":
+        raise ConfigError(f"max_seq_len = {max_seq_len} is below the prompt length of every {what} row (the "
+                          f"shortest prompt is {stats.shortest_prompt} tokens); raise max_seq_len")
+    return out, stats
