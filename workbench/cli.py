@@ -212,6 +212,13 @@ def plugins() -> None:
     report_errors(registry, lambda m: _err_console().print(f"[yellow]{m}[/]"))
 
 
+# Training commands live with the training code; importing them loads neither torch nor polars.
+from .train.cli import runs, train  # noqa: E402
+
+cli.add_command(train)
+cli.add_command(runs)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="workbench", standalone_mode=False)
