@@ -91,7 +91,6 @@ def test_pseudonyms_are_consistent_across_the_dataset_and_kept_in_the_store(tmp_
 
 
 def test_fake_pseudonyms_are_realistic_and_the_same_for_the_same_value(tmp_path):
-    pytest.importorskip("faker")
     records = frame([
         {"user": "Mail me at bo@example.com.", "assistant": "Sent to bo@example.com."},
         {"user": "I am al@example.com.", "assistant": "Hello."},
