@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 import warnings
 
-import polars as pl
 import pytest
-from conftest import chat, frame
+from conftest import frame
 
 from workbench.errors import ConfigError
 from workbench.pii import scan as scan_module

@@ -6,16 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from conftest import chat, write_jsonl
 
-import workbench.steps as builtin_steps
 from workbench.cli import main
 from workbench.errors import LeakFound
 from workbench.headless import export_files, export_project
 from workbench.pii.findings import span_key
 from workbench.project import Project
-from workbench.steps.pii import Pii
 
 ROWS = [
     {"messages": chat("My email is ana.dias@example.org, please update it.", "Done, ana.dias@example.org is saved."),
@@ -26,11 +23,6 @@ ROWS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def pii_step_registered(monkeypatch):
-    """Until the lead lists Pii in BUILTIN_STEPS, make the registry see it here."""
-    if Pii not in builtin_steps.BUILTIN_STEPS:
-        monkeypatch.setattr(builtin_steps, "BUILTIN_STEPS", [*builtin_steps.BUILTIN_STEPS, Pii])
 
 
 def recipe(tmp_path: Path, **params) -> Path:

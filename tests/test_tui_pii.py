@@ -3,17 +3,14 @@ span, bulk accept, undo, and coming back to where they stopped."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from conftest import chat, write_jsonl
 from textual.widgets import Input, OptionList
 
-import workbench.steps as builtin_steps
 from workbench.pii.findings import span_key
 from workbench.project import Project
-from workbench.steps.pii import Pii
 from workbench.tui.app import make_app
 
 SIZE = (130, 40)
@@ -25,10 +22,6 @@ ROWS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def pii_step_registered(monkeypatch):
-    if Pii not in builtin_steps.BUILTIN_STEPS:
-        monkeypatch.setattr(builtin_steps, "BUILTIN_STEPS", [*builtin_steps.BUILTIN_STEPS, Pii])
 
 
 @pytest.fixture

@@ -317,16 +317,22 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
 
     def __init__(self, supported_language: str = "en") -> None:
         super().__init__(supported_language=supported_language, name="PhoneRecognizer")
+        # A number written with its country code parses the same in every region: one is enough.
+        self.international = PhoneRecognizer(supported_language=supported_language, name="PhoneRecognizer",
+                                             supported_regions=self.supported_regions[:1])
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         out = []
         for m in self.WINDOW.finditer(text):
-            if sum(c.isdigit() for c in m.group()) < 7:
+            digits = sum(c.isdigit() for c in m.group())
+            if not 7 <= digits <= 18:  # longer runs are card or account numbers
                 continue
             a, b = max(0, m.start() - 1), min(len(text), m.end() + 1)
-            for r in super().analyze(text[a:b], entities, None):
+            parse = self.international.analyze if m.group().startswith("+") else super().analyze
+            for r in parse(text[a:b], entities, None):
                 r.start += a
                 r.end += a
+                r.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] = self.id
                 out.append(r)
         return EntityRecognizer.remove_duplicates(out)
 
