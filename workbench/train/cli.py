@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..errors import Cancelled, WorkbenchError
-from .config import HELP, SETTINGS
+from .config import CHOICES, HELP, SETTINGS
 
 _CLICK_TYPES = {"int": click.INT, "float": click.FLOAT, "str": click.STRING, "list[str]": click.STRING}
 
@@ -26,8 +26,13 @@ def _setting_options(func):
         if kind == "bool":
             option = click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=HELP.get(name))
         else:
-            option = click.option(flag, name, type=_CLICK_TYPES[kind], default=None,
-                                  metavar=kind.upper().replace("LIST[STR]", "A,B"), help=HELP.get(name))
+            metavar = {"int": "N", "float": "X", "list[str]": "A,B"}.get(kind, "TEXT")
+            if name in CHOICES:
+                metavar = "|".join(CHOICES[name])
+            elif name == "base_model":
+                metavar = "PATH"
+            option = click.option(flag, name, type=_CLICK_TYPES[kind], default=None, metavar=metavar,
+                                  help=HELP.get(name))
         func = option(func)
     return func
 

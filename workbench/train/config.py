@@ -102,9 +102,11 @@ HELP = {
     "early_stopping_patience": "Stop after this many evaluations without a better holdout loss (0: off).",
     "save_every": "Steps between checkpoints.",
     "threads": "CPU threads for torch (0: half the cores, at most 8).",
-    "device": "auto, cpu, cuda or mps.", "mode": "auto, qlora (CUDA only) or lora.",
-    "precision": "auto, fp32 or bf16 (compute dtype).",
-    "gradient_checkpointing": "auto (on with CUDA), on or off.",
+    "device": "Where to train; auto: a CUDA GPU, else an Apple GPU, else the CPU.",
+    "mode": "qlora: 4-bit base model (CUDA only); lora: full-precision base; auto: qlora on CUDA "
+            "when bitsandbytes is installed, else lora.",
+    "precision": "Compute dtype; auto: bf16 on a GPU that has it, else fp32.",
+    "gradient_checkpointing": "Trade compute for memory; auto: on with CUDA.",
     "merge": "Also write a merged model (base + adapter) next to the adapter.",
 }
 

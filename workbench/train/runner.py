@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import Cancelled, ConfigError, WorkbenchError
+from ..errors import Cancelled, WorkbenchError
 from .config import TrainConfig, build_config, config_from_record
 from .data import encode_all, latest_export, load_export
 from .runs import Run, now
@@ -71,6 +71,11 @@ def train(request: TrainRequest, on_row: RowCallback | None = None, echo: Echo |
             project.store.log("train_cancelled", {"run": run.id})
             raise Cancelled(f"run {run.id} cancelled; resume it with `workbench train {project.path} "
                             f"--resume {run.id}`") from None
+        except KeyboardInterrupt:  # a second Ctrl+C: stop now, without a new checkpoint
+            run.update(status="cancelled", phase=None, ended_at=now(), pid=None)
+            run.clear_cancel()
+            project.store.log("train_cancelled", {"run": run.id})
+            raise
         except WorkbenchError as e:
             _fail(project, run, str(e))
             raise
@@ -263,4 +268,4 @@ def _peak_memory(device: str) -> float | None:
         return None
 
 
-__all__ = ["TrainRequest", "train", "ConfigError"]
+__all__ = ["TrainRequest", "train"]

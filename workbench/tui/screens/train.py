@@ -410,12 +410,16 @@ class TrainTab(ProjectTab):
             return status in RESUMABLE_STATUSES and self._resumable(self.records.get(self.selected) or {})
         return True
 
-    def action_new_run(self) -> None:
+    def _another_is_training(self) -> bool:
         active = [run_id for run_id, status in self.statuses.items() if status in ("starting", "running")]
         if active:
             # Two runs would share the same cores (or GPU) and each take twice as long.
             self.notify(f"Run {active[-1]} is still training; wait for it or cancel it (c) first.",
                         title="One run at a time", severity="warning", markup=False)
+        return bool(active)
+
+    def action_new_run(self) -> None:
+        if self._another_is_training():
             return
         problem = self._next_run_problem()
         if problem:
@@ -436,7 +440,7 @@ class TrainTab(ProjectTab):
                     title="Cancelling", markup=False)
 
     def action_resume_run(self) -> None:
-        if self.selected is None:
+        if self.selected is None or self._another_is_training():
             return
         run = self.runs[self.selected]
         run.update(status="starting", pid=None, error=None)
