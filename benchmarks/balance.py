@@ -4,9 +4,9 @@
     .venv/bin/python benchmarks/balance.py --rows 200000 --kmeans-rows 100000
 
 The data: --rows conversations in 8 categories of Zipf-like sizes (34% down to 2%), each row a
-short prompt, and a 384-dimensional unit vector per row drawn around one of 4,000 "requests"
-(cluster centres with Zipf-distributed popularity), so that some requests are asked thousands of
-times and others a handful. The vectors go into the project's embedding cache first, as they
+short prompt, and a 384-dimensional unit vector per row drawn around one of 40,000 "requests"
+(cluster centres with Zipf-distributed popularity within each category), so that some requests
+are asked thousands of times and most only a handful, as in real support or instruction data. The vectors go into the project's embedding cache first, as they
 would be after semantic_dedup or an earlier balance/categorize run: encoding a million prompts
 with MiniLM on CPU takes an hour and is measured by benchmarks/dedup.py, not here.
 
@@ -16,7 +16,7 @@ Side by side, on the same rows, each capping every category at --cap rows:
     when they only want the counts right. No embeddings at all.
 (b) baseline, k-means: scikit-learn MiniBatchKMeans(n_clusters=cap) per over-cap category and
     the row nearest each centroid ("k-means cluster sampling", the usual diverse recipe); slow,
-    so it runs on the first --kmeans-rows rows only and workbench runs on those too.
+    so it runs on the first --kmeans-rows rows with --kmeans-cap, and workbench runs on those too.
 (c) workbench: ``Balance(max_per_category=cap).run(records, ctx)`` through the step API with a
     warm embedding cache: reading the vectors, the plan, farthest-point sampling (k-means first
     for big categories), the drop decisions.

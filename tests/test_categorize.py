@@ -56,12 +56,6 @@ def labelled_world(extra: list[tuple[dict, np.ndarray]]):
 
 @pytest.fixture
 def registry(monkeypatch):
-    import workbench.steps as steps
-    from workbench.steps.balance import Balance
-    from workbench.steps.synthetic_review import SyntheticReview
-
-    missing = [s for s in (Categorize, Balance, SyntheticReview) if s not in steps.BUILTIN_STEPS]
-    monkeypatch.setattr(steps, "BUILTIN_STEPS", steps.BUILTIN_STEPS + missing)
     monkeypatch.delenv("WORKBENCH_PLUGINS", raising=False)
     return load_registry()
 
@@ -232,7 +226,7 @@ def test_keyword_rules_label_by_the_words_a_prompt_uses(tmp_path, registry):
     assert outcome.kept.get_column("category").to_list() == ["billing", "shipping", None, None, None]
     flags = {d.record_id: d.detail for d in outcome.flagged}
     ids = records.get_column("id").to_list()
-    assert flags[ids[2]] == {"suggested": "billing", "confidence": 0.5, "method": "keywords"}
+    assert flags[ids[2]] == {"suggested": "billing", "confidence": 0.5, "needed": 0.6, "method": "keywords"}
     assert flags[ids[3]]["suggested"] is None and flags[ids[4]]["suggested"] is None
 
 

@@ -22,7 +22,6 @@ from workbench.review.card import data_card_sections
 from workbench.review.queue import ReviewQueue
 from workbench.review.signals import text_signals
 from workbench.review.verdicts import record_verdict, store_verdicts, undo_verdict
-from workbench.steps.synthetic_review import SyntheticReview
 from workbench.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,12 +47,6 @@ def records():
 
 @pytest.fixture
 def registry(monkeypatch):
-    import workbench.steps as steps
-    from workbench.steps.balance import Balance
-    from workbench.steps.categorize import Categorize
-
-    missing = [s for s in (Categorize, Balance, SyntheticReview) if s not in steps.BUILTIN_STEPS]
-    monkeypatch.setattr(steps, "BUILTIN_STEPS", steps.BUILTIN_STEPS + missing)
     monkeypatch.setenv("WORKBENCH_PLUGINS", "")
     return load_registry()
 

@@ -37,13 +37,6 @@ def support_rows() -> list[dict]:
 
 @pytest.fixture
 def project_path(tmp_path: Path, monkeypatch) -> Path:
-    import workbench.steps as steps
-    from workbench.steps.balance import Balance
-    from workbench.steps.categorize import Categorize
-    from workbench.steps.synthetic_review import SyntheticReview
-
-    missing = [s for s in (Categorize, Balance, SyntheticReview) if s not in steps.BUILTIN_STEPS]
-    monkeypatch.setattr(steps, "BUILTIN_STEPS", steps.BUILTIN_STEPS + missing)
     monkeypatch.setenv("WORKBENCH_PLUGINS", "")
     source = tmp_path / "chats.jsonl"
     source.write_text("\n".join(json.dumps(r) for r in support_rows()) + "\n", encoding="utf-8")

@@ -224,13 +224,6 @@ LABEL_ROWS = [
 
 @pytest.fixture
 def label_project(tmp_path: Path, monkeypatch) -> Path:
-    import workbench.steps as steps
-    from workbench.steps.balance import Balance
-    from workbench.steps.categorize import Categorize
-    from workbench.steps.synthetic_review import SyntheticReview
-
-    missing = [s for s in (Categorize, Balance, SyntheticReview) if s not in steps.BUILTIN_STEPS]
-    monkeypatch.setattr(steps, "BUILTIN_STEPS", steps.BUILTIN_STEPS + missing)
     monkeypatch.setenv("WORKBENCH_PLUGINS", "")
     monkeypatch.setenv("WORKBENCH_RATER", "ann")
     source = tmp_path / "labels.jsonl"

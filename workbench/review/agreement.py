@@ -97,8 +97,8 @@ class Agreement:
             return "agreement: no row has verdicts from two reviewers yet"
         name = "Cohen's" if self.method == "cohen" else "Fleiss'"
         kappa = "undefined (one label throughout)" if self.kappa is None else f"{self.kappa:.2f} ({self.words})"
-        return (f"{name} kappa {kappa} over {self.items:,} rows, {len(self.raters)} reviewers; "
-                f"raw agreement {self.observed:.0%}")
+        rows = f"{self.items:,} row{'' if self.items == 1 else 's'}"
+        return f"{name} kappa {kappa} over {rows}, {len(self.raters)} reviewers; raw agreement {self.observed:.0%}"
 
 
 def agreement(verdicts: Mapping[str, Mapping[str, str]]) -> Agreement:

@@ -6,11 +6,15 @@ everything kept so far. Dense regions (many near-paraphrases of one request) los
 rare requests survive. Random sampling does the opposite: it keeps each region in proportion to
 its size, so a rare request is the first to vanish.
 
-Farthest-point sampling reads all n vectors once per pick, which is fine for a few hundred
-rows. Bigger sets are first split by k-means (fitted on a seeded sample, in the top principal
-components) into clusters of about LEAF rows; the kept rows are shared out across clusters by water-filling (every cluster
-gets the same number of picks unless it has fewer rows), and each cluster is sampled by
-farthest points. Ties go to the earlier row, so callers put rows in a seeded order first and the
+Farthest-point sampling reads all n vectors once per pick: fine for a few hundred rows, far too
+slow for k = 20,000 of 300,000. Bigger sets are first split by k-means (fitted on a seeded
+sample, in a random projection) into clusters of about CLUSTER_ROWS rows. Each cluster
+is sampled by farthest points, recording the distance at which each row was picked (its radius:
+how far it is from everything picked before it), and the k rows with the largest radii over all
+clusters are kept, which is what one farthest-point pass over everything would keep if the
+clusters were far apart. A cluster's first row counts as far as its centroid is from the
+centroids before it in a farthest-point order of the centroids, so the pieces of one dense
+region split by k-means do not each claim a first place. Ties go to the earlier row, so callers put rows in a seeded order first and the
 result does not depend on input order.
 """
 
@@ -20,15 +24,12 @@ import math
 
 import numpy as np
 
-# Farthest-point sampling costs (picks x rows x dimensions) in small matrix-vector products, k-means
-# costs (rows x clusters x dimensions) in large, efficient ones; clusters of about LEAF rows (at
-# most MAX_CLUSTERS of them) balance the two: on two cores, 1M rows cut to 20k per category take
-# ~15 s either way, against minutes with a single farthest-point pass per category.
 LEAF = 512  # the most rows one farthest-point pass handles; bigger sets are clustered first
-CLUSTER_ROWS = 64  # aim for clusters this small (more clusters: finer coverage) ...
-MAX_CLUSTERS = 512  # ... but no more clusters than this
+CLUSTER_ROWS = 64  # aim for clusters this small (finer pieces: closer to one global pass) ...
+MAX_CLUSTERS = 512  # ... but no more clusters than this (assigning rows costs rows x clusters)
+OVERSAMPLE = 3  # a cluster offers at most this many times its proportional share of picks
 KMEANS_SAMPLE = 10_000  # rows the k-means centroids are fitted on
-KMEANS_DIMS = 64  # principal components the k-means works in
+KMEANS_DIMS = 128  # dimensions of the random projection the k-means works in
 KMEANS_ITERATIONS = 6
 BLOCK = 65_536  # rows per matrix product when assigning rows to centroids
 
@@ -48,88 +49,88 @@ def diverse_subset(vectors: np.ndarray, k: int, *, seed: int = 0,
         return np.empty(0, dtype=np.int64)
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if n <= LEAF:
-        return np.sort(farthest_points(vectors, k, np.flatnonzero(pinned_mask)))
+        return np.sort(farthest_points(vectors, k, np.flatnonzero(pinned_mask))[0])
     clusters = min(k, MAX_CLUSTERS, max(2, math.ceil(n / CLUSTER_ROWS)))
     labels = kmeans_labels(vectors, clusters, seed)
-    members = [np.flatnonzero(labels == c) for c in range(clusters)]
-    quotas = water_fill([len(m) for m in members], [int(pinned_mask[m].sum()) for m in members], k)
-    chosen = [m[farthest_points(vectors[m], q, np.flatnonzero(pinned_mask[m]))]
-              for m, q in zip(members, quotas) if q]
-    return np.sort(np.concatenate(chosen)) if chosen else np.empty(0, dtype=np.int64)
+    members = [m for m in (np.flatnonzero(labels == c) for c in range(clusters)) if len(m)]
+    has_pinned = np.array([bool(pinned_mask[m].any()) for m in members])
+    isolation = _first_radii(vectors, members, np.flatnonzero(has_pinned))
+    rows, radii, ranks = [], [], []
+    for m, first_radius in zip(members, isolation.tolist()):
+        start = np.flatnonzero(pinned_mask[m])
+        offer = min(len(m), max(len(start), math.ceil(OVERSAMPLE * k * len(m) / n) + 1))
+        order, radius = farthest_points(vectors[m], offer, start)
+        if len(start) == 0:
+            radius[0] = first_radius
+        rows.append(m[order])
+        radii.append(np.minimum.accumulate(radius))  # a cluster's picks stay in their order
+        ranks.append(np.arange(len(order)))
+    rows_all, radii_all, ranks_all = np.concatenate(rows), np.concatenate(radii), np.concatenate(ranks)
+    best = np.lexsort((rows_all, ranks_all, -radii_all))[:k]
+    return np.sort(rows_all[best])
 
 
-def farthest_points(vectors: np.ndarray, k: int, start: np.ndarray | None = None) -> np.ndarray:
-    """Indices of k rows in the order greedy farthest-point sampling picks them."""
-    n = len(vectors)
-    k = min(k, n)
-    picked = np.zeros(n, dtype=bool)
-    order: list[int] = []
-    nearest = np.full(n, -np.inf, dtype=np.float32)  # similarity to the closest kept row
-    start = np.empty(0, dtype=np.int64) if start is None else np.asarray(start, dtype=np.int64)
-    for i in start.tolist():
-        order.append(i)
-        picked[i] = True
-        np.maximum(nearest, vectors @ vectors[i], out=nearest)
-    if not order and k:
-        centre = vectors.mean(axis=0)
-        first = int(np.argmax(vectors @ centre))
-        order.append(first)
-        picked[first] = True
-        nearest = (vectors @ vectors[first]).astype(np.float32)
-    nearest[picked] = np.inf  # kept rows are never picked again
-    while len(order) < k:
-        i = int(np.argmin(nearest))
-        order.append(i)
-        np.maximum(nearest, vectors @ vectors[i], out=nearest)
-        nearest[i] = np.inf
-    return np.asarray(order[:max(k, len(start))], dtype=np.int64)
+def _first_radii(vectors: np.ndarray, members: list[np.ndarray], start: np.ndarray) -> np.ndarray:
+    """What a cluster's first pick is worth: farthest-point sampling over the cluster centroids
+    (from the clusters holding pinned rows), each centroid's distance from those before it.
 
-
-def water_fill(sizes: list[int], floors: list[int], total: int) -> list[int]:
-    """Share `total` picks across groups as evenly as their sizes allow, at least `floors` each.
-
-    Groups smaller than the even share give all their rows; the rest is spread over the bigger
-    groups, one extra pick at a time to the biggest (then earliest) groups.
+    k-means cuts a dense region into several adjacent clusters; only the first of them to be
+    reached counts as far away, the rest as close to it.
     """
-    def quotas(level: int) -> list[int]:
-        return [min(s, max(f, level)) for s, f in zip(sizes, floors)]
-
-    low, high = 0, max(sizes, default=0)
-    while low < high:  # the highest level whose quotas fit in total
-        mid = (low + high + 1) // 2
-        if sum(quotas(mid)) <= total:
-            low = mid
-        else:
-            high = mid - 1
-    out = quotas(low)
-    left = total - sum(out)
-    for g in sorted(range(len(sizes)), key=lambda g: (-sizes[g], g)):
-        if left <= 0:
-            break
-        if out[g] < sizes[g] and out[g] == max(floors[g], low):
-            out[g] += 1
-            left -= 1
+    centroids = np.stack([vectors[m].mean(axis=0) for m in members])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    order, radius = farthest_points(np.ascontiguousarray(centroids, dtype=np.float32), len(members), start)
+    out = np.empty(len(members))
+    out[order] = radius
     return out
 
 
+def farthest_points(vectors: np.ndarray, k: int, start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(indices of k rows in the order greedy farthest-point sampling picks them, and the cosine
+    distance of each from the rows picked before it; inf for the start rows, 2 for the first)."""
+    n = len(vectors)
+    start = np.empty(0, dtype=np.int64) if start is None else np.asarray(start, dtype=np.int64)
+    k = max(min(k, n), len(start))
+    order: list[int] = start.tolist()
+    radii: list[float] = [np.inf] * len(order)
+    nearest = np.full(n, -np.inf, dtype=np.float32)  # similarity to the closest kept row
+    for i in order:
+        np.maximum(nearest, vectors @ vectors[i], out=nearest)
+    if not order and k:
+        first = int(np.argmax(vectors @ vectors.mean(axis=0)))
+        order.append(first)
+        radii.append(2.0)
+        nearest = (vectors @ vectors[first]).astype(np.float32)
+    nearest[order] = np.inf  # kept rows are never picked again
+    while len(order) < k:
+        i = int(np.argmin(nearest))
+        radii.append(1.0 - float(nearest[i]))
+        order.append(i)
+        np.maximum(nearest, vectors @ vectors[i], out=nearest)
+        nearest[i] = np.inf
+    return np.asarray(order, dtype=np.int64), np.asarray(radii, dtype=np.float64)
+
+
 def kmeans_labels(vectors: np.ndarray, clusters: int, seed: int) -> np.ndarray:
-    """k-means in the top KMEANS_DIMS principal components: fitted on a seeded sample, then
+    """k-means in a KMEANS_DIMS-dimensional random projection: fitted on a seeded sample, then
     every row assigned to its nearest centroid.
 
-    The clusters only partition the rows so that each region gets its share of picks; they need
-    not be optimal. Assigning a million rows to 512 centroids in 384 dimensions is most of the
-    cost of balancing, and 64 components keep the coarse structure that the partition needs.
+    The clusters only cut the rows into pieces for farthest-point sampling; they need not be
+    optimal. Assigning a million rows to 512 centroids in 384 dimensions would be most of the
+    cost of balancing.
     """
     rng = np.random.default_rng(seed)
     n = len(vectors)
     sample = vectors if n <= KMEANS_SAMPLE else vectors[np.sort(rng.choice(n, KMEANS_SAMPLE, replace=False))]
     mean = sample.mean(axis=0)
-    centred = sample - mean
-    # Principal axes from the d x d covariance (an SVD of the whole sample is ~50x slower).
-    _, axes = np.linalg.eigh(centred.T @ centred)
-    basis = np.ascontiguousarray(axes[:, ::-1][:, :KMEANS_DIMS], dtype=np.float32)
-    reduced = centred @ basis
-    centroids = _spread_seeds(reduced, clusters, rng)
+    # A seeded random projection keeps distances within ~10% (Johnson-Lindenstrauss), plenty for
+    # cutting the rows into pieces; the picks themselves use the full vectors.
+    dims = min(KMEANS_DIMS, vectors.shape[1])
+    basis = (rng.standard_normal((vectors.shape[1], dims)) / math.sqrt(dims)).astype(np.float32)
+    reduced = (sample - mean) @ basis
+    # Seeds at random sample rows: denser regions get more clusters, which the radius ranking in
+    # diverse_subset discounts (k-means++ seeding would cost as much as all the rest here).
+    centroids = np.ascontiguousarray(reduced[np.sort(rng.choice(len(reduced), clusters, replace=False))])
     for _ in range(KMEANS_ITERATIONS):
         labels = _nearest(reduced, centroids)
         sums = cluster_sums(reduced, labels, clusters)
@@ -142,24 +143,6 @@ def kmeans_labels(vectors: np.ndarray, clusters: int, seed: int) -> np.ndarray:
     for s in range(0, n, BLOCK):
         labels[s:s + BLOCK] = _nearest((vectors[s:s + BLOCK] - mean) @ basis, centroids)
     return labels
-
-
-def _spread_seeds(rows: np.ndarray, clusters: int, rng: np.random.Generator) -> np.ndarray:
-    """k-means++ seeding (Arthur and Vassilvitskii, 2007): each next seed drawn with probability
-    proportional to its squared distance from the seeds so far, so small far-away groups get one."""
-    norms = np.einsum("ij,ij->i", rows, rows)
-
-    def squared_distance(i: int) -> np.ndarray:
-        return np.clip(norms - 2 * (rows @ rows[i]) + norms[i], 0.0, None)
-
-    chosen = [int(rng.integers(len(rows)))]
-    distance = squared_distance(chosen[0]).astype(np.float64)
-    for _ in range(1, clusters):
-        total = distance.sum()
-        nxt = int(rng.choice(len(rows), p=distance / total)) if total > 0 else int(rng.integers(len(rows)))
-        chosen.append(nxt)
-        np.minimum(distance, squared_distance(nxt), out=distance)
-    return np.ascontiguousarray(rows[chosen], dtype=np.float32)
 
 
 def _nearest(rows: np.ndarray, centroids: np.ndarray) -> np.ndarray:

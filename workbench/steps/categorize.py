@@ -110,7 +110,8 @@ class Categorize(Step):
                     low += 1
                     decisions.setdefault(ids[row], []).append(Decision(
                         ids[row], "flag", "low_confidence",
-                        {"suggested": category, "confidence": confidence, "method": self.method}, step=self.name))
+                        {"suggested": category, "confidence": confidence, "needed": self.min_confidence,
+                         "method": self.method}, step=self.name))
             stats.update({"auto_labelled": sum(auto.values()), "low_confidence": low,
                           "auto_by_category": dict(sorted(auto.items()))})
         if needs_labelled and vectors is not None:

@@ -26,7 +26,7 @@ class RejectDialog(ModalScreen[Rejection | None]):
 
     DEFAULT_CSS = """
     RejectDialog { align: center middle; }
-    RejectDialog > Vertical { width: 64; height: auto; border: round $error; padding: 0 1; background: $surface; }
+    RejectDialog > Vertical { width: 72; height: auto; border: round $error; padding: 0 1; background: $surface; }
     RejectDialog OptionList, RejectDialog OptionList:focus { height: auto; max-height: 8; border: none; padding: 0; }
     RejectDialog Input { margin-top: 1; }
     RejectDialog .hint { color: $text-muted; }

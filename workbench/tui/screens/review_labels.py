@@ -6,6 +6,7 @@ suggestion, e picks a category, k keeps the label as it is. Each choice is a com
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -204,8 +205,12 @@ class LabelReview(Vertical):
         parts: list[str | tuple[str, str]] = []
         if flag.reason == "low_confidence":
             suggested = flag.detail.get("suggested")
+            # Rounded down, so that a confidence just under the bar never reads as reaching it.
+            confidence = math.floor(flag.detail.get("confidence", 0) * 100) / 100
+            needed = flag.detail.get("needed")
             parts += [("Not labelled: the guess is unsure", "bold $warning"), "\n",
-                      f"method {flag.detail.get('method')}, confidence {flag.detail.get('confidence', 0):.2f}", "\n",
+                      f"method {flag.detail.get('method')}, confidence {confidence:.2f}"
+                      + (f" (labelling needs {needed:.2f})" if needed is not None else ""), "\n",
                       "suggestion: ", (suggested or "none", "bold"), "\n"]
         else:
             other = self.others.get(flag.detail.get("conflicts_with"))

@@ -94,7 +94,8 @@ def describe_verdicts(queue: ReviewQueue, index: int, agreement: Agreement) -> C
     outcome = queue.outcome(index)
     words, style = STATUS_WORDS[outcome.status]
     need = queue.settings.min_verdicts
-    parts += [("row: ", "dim"), (words, style), (f"  ({outcome.verdicts} of {need} verdict{'s' if need > 1 else ''} needed)", "dim"), "\n"]
+    have = f"{outcome.verdicts} verdict{'' if outcome.verdicts == 1 else 's'}"
+    parts += [("row: ", "dim"), (words, style), (f"  ({have}, {need} needed)", "dim"), "\n"]
     parts += ["\n", (agreement.line(), "dim"), "\n"]
     return Content.assemble(*parts)
 
