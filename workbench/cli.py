@@ -220,8 +220,13 @@ cli.add_command(runs)
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_command(cli, argv, "workbench")
+
+
+def run_command(command: click.Command, argv: list[str] | None, prog_name: str) -> int:
+    """Run a click command with the CLI's error handling: a message and an exit code, no traceback."""
     try:
-        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
+        command.main(args=argv, prog_name=prog_name, standalone_mode=False)
     except WorkbenchError as e:
         from rich.markup import escape
 

@@ -180,22 +180,9 @@ def runs(project: Path | None, cancel_id: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m workbench.train`: the train command on its own, with the CLI's error handling."""
-    try:
-        train.main(args=argv, prog_name="workbench train", standalone_mode=False)
-    except WorkbenchError as e:
-        from rich.markup import escape
+    from ..cli import run_command  # here, not at the top: workbench.cli imports this module
 
-        _console().print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
-        return e.exit_code
-    except click.exceptions.Abort:
-        return 130
-    except click.ClickException as e:
-        e.show()
-        return e.exit_code
-    except KeyboardInterrupt:
-        _console().print("interrupted")
-        return 130
-    return 0
+    return run_command(train, argv, "workbench train")
 
 
 if __name__ == "__main__":  # pragma: no cover
