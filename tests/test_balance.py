@@ -212,8 +212,9 @@ def test_deficits_reach_report_json_and_the_data_card(tmp_path, registry):
     assert stats["deficits"] == {"data_privacy": {"have": 4, "missing": 6, "target": "min_per_category", "need": 10}}
     lines = [json.loads(line) for line in (tmp_path / "out" / "removed.jsonl").read_text().splitlines()]
     assert len(lines) == 30 and {line["reason"] for line in lines} == {"balance"}
-    card = "\n".join(data_card_sections(exported.report))
-    assert "| billing | 50 | 20 | 20 |" in card
+    assert "\n".join(data_card_sections(exported.report)) in (tmp_path / "out" / "DATA_CARD.md").read_text()
+    card = (tmp_path / "out" / "DATA_CARD.md").read_text()
+    assert "## Balancing" in card and "| billing | 50 | 20 | 20 |" in card
     assert "**data_privacy**: 4 rows, 6 short of its minimum (10)" in card
 
 

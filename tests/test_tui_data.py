@@ -12,7 +12,8 @@ from workbench.project import Project
 from workbench.tui.app import make_app
 from workbench.tui.records_view import UNCATEGORIZED
 from workbench.tui.widgets.filter_bar import FilterBar
-from workbench.tui.widgets.pipeline_panel import PipelinePanel
+from workbench.tui.summary import PipelineSummary
+from workbench.tui.widgets.pipeline_panel import PipelinePanel, describe_pipeline
 from workbench.tui.widgets.record_detail import RecordDetail
 from workbench.tui.widgets.record_table import RecordTable
 from workbench.tui.widgets.run_progress import RunProgress
@@ -293,3 +294,14 @@ async def test_a_million_rows_open_and_jump_to_the_end(tmp_path: Path):
         page = app.screen.query_one(RecordTable)._visible_rows
         assert table_lines(app)[1].split()[0] == str(page + 1)
         assert f"(ticket {page})" in detail_text(app)
+
+
+def test_long_step_names_stay_apart_from_their_counts():
+    summary = PipelineSummary(last_run="s0002", steps=[
+        {"name": "validate", "rows_in": 3008, "rows_out": 3008},
+        {"name": "synthetic_review", "rows_in": 3008, "rows_out": 2990, "removed": {"synthetic_unreviewed": 18}}],
+        split={"train": 2540, "holdout": 450})
+    text = describe_pipeline(summary).plain
+    assert "  synthetic_review  3,008 → 2,990" in text
+    assert "  validate          3,008 → 3,008" in text
+    assert "  split             train 2,540 · holdout 450" in text

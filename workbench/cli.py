@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import WorkbenchError
+from .errors import Cancelled, WorkbenchError
 
 
 class DefaultToTui(click.Group):
@@ -230,7 +230,8 @@ def run_command(command: click.Command, argv: list[str] | None, prog_name: str) 
     except WorkbenchError as e:
         from rich.markup import escape
 
-        _err_console().print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
+        label = "[yellow]cancelled:[/]" if isinstance(e, Cancelled) else "[red]error:[/]"
+        _err_console().print(f"{label} {escape(str(e))}", soft_wrap=True)
         return e.exit_code
     except click.exceptions.Abort:
         return 130

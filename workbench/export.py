@@ -176,8 +176,12 @@ def data_card(report: dict[str, Any]) -> str:
     for cat, c in sorted(report["categories"].items(), key=lambda kv: (-kv[1]["total"], kv[0])):
         share = c["total"] / total if total else 0
         lines.append(f"| {cat} | {c['train']:,} | {c['holdout']:,} | {c['total']:,} | {share:.1%} |")
+    lines.append("")
+    from .review.card import data_card_sections  # categorize, balance, synthetic_review (when in the recipe)
+
+    lines += data_card_sections(report)
     split = report["recipe"]["split"]
-    lines += ["", "## Split", "",
+    lines += ["## Split", "",
               f"Holdout share {split['holdout']:.0%} per category (stratified: {str(split['stratify']).lower()}), "
               f"assigned by a seeded hash of each record id (seed {split['seed']}), so a row keeps its side "
               "when the data around it changes.", ""]

@@ -31,11 +31,12 @@ def describe_pipeline(summary: PipelineSummary) -> Content:
         parts += [("Recipe not run yet", "bold"), (" (press r)", "dim"), "\n", f"  {steps}", "\n"]
         return Content.assemble(*parts)
     parts += [("Last run ", "bold"), (summary.last_run, "dim"), "\n"]
+    width = max([12, *(len(step["name"]) for step in summary.steps)]) + 2  # synthetic_review is 16 long
     if summary.run_is_stale:
         parts += [("  records were imported since; press r", "$warning"), "\n"]
     for step in summary.steps:
         name, rows_in, rows_out = step["name"], step["rows_in"], step["rows_out"]
-        parts += [f"  {name:<14}", f"{rows_in:,} → {rows_out:,}", "\n"]
+        parts += [f"  {name:<{width}}", f"{rows_in:,} → {rows_out:,}", "\n"]
         removed = step.get("removed") or {}
         if removed:
             biggest_first = sorted(removed.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -47,7 +48,7 @@ def describe_pipeline(summary: PipelineSummary) -> Content:
     if summary.split:
         order = sorted(summary.split, key=lambda name: (name != "train", name != "holdout", name))
         split = " · ".join(f"{name} {summary.split[name]:,}" for name in order)
-        parts += [f"  {'split':<14}", split, "\n"]
+        parts += [f"  {'split':<{width}}", split, "\n"]
     return Content.assemble(*parts)
 
 
