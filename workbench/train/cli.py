@@ -174,7 +174,7 @@ def runs(project: Path | None, cancel_id: str | None) -> None:
         table.add_row(run.id, run.status(rec), f"{last.get('step', 0)}/{rec.get('steps_total', '?')}",
                       f"{last['loss']:.3f}" if last.get("loss") is not None else "",
                       f"{hold['holdout_loss']:.3f}" if hold.get("holdout_loss") is not None else "",
-                      how + (f"; {rec['error']}" if rec.get("error") else ""))
+                      "; ".join(x for x in (how, rec.get("error")) if x))
     Console().print(table)
 
 
