@@ -55,3 +55,33 @@ SUPPORT_ROWS = [
 @pytest.fixture
 def support_jsonl(tmp_path: Path) -> Path:
     return write_jsonl(tmp_path / "support.jsonl", SUPPORT_ROWS)
+
+
+def project_with_embeddings(tmp_path: Path, rows: list[dict], shape=None) -> Path:
+    """A project made from `rows`, with random unit vectors already in its embedding cache, as if
+    the packaged sentence model had embedded the user turns (no model load in TUI tests).
+    `shape(vectors)` may move some vectors before they are normalised."""
+    import numpy as np
+
+    from workbench.project import Project
+    from workbench.review import vectors as V
+
+    source = write_jsonl(tmp_path / "chats.jsonl", rows)
+    path = tmp_path / "project"
+    project = Project.create(path, inputs=[source])
+    records = project.records()
+    vectors = np.random.default_rng(0).normal(size=(records.height, 16))
+    if shape is not None:
+        shape(vectors)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    cache = V.embedding_cache(V.PACKAGED_MODEL, path / ".workbench" / "cache")
+    cache.put(V.cache_keys(records, V.record_texts(records, "user")), vectors.astype(np.float32))
+    project.close()
+    return path
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Let the app's workers finish and the screen catch up."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()

@@ -7,11 +7,10 @@ import json
 import tomllib
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from conftest import project_with_embeddings, settle
 from workbench.project import Project
-from workbench.review import vectors as V
 from workbench.tui.app import make_app
 from workbench.tui.screens.balance_chart import BalanceChart
 
@@ -38,30 +37,13 @@ def support_rows() -> list[dict]:
 @pytest.fixture
 def project_path(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("WORKBENCH_PLUGINS", "")
-    source = tmp_path / "chats.jsonl"
-    source.write_text("\n".join(json.dumps(r) for r in support_rows()) + "\n", encoding="utf-8")
-    path = tmp_path / "project"
-    project = Project.create(path, inputs=[source])
-    records = project.records()
-    rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(records.height, 16))
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    cache = V.embedding_cache(V.PACKAGED_MODEL, path / ".workbench" / "cache")
-    cache.put(V.cache_keys(records, V.record_texts(records, "user")), vectors.astype(np.float32))
-    project.close()
-    return path
-
-
-async def settle(pilot) -> None:
-    for _ in range(4):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+    return project_with_embeddings(tmp_path, support_rows())
 
 
 async def open_balance(pilot) -> None:
-    await settle(pilot)
+    await settle(pilot, 4)
     await pilot.press("4")
-    await settle(pilot)
+    await settle(pilot, 4)
 
 
 def chart_lines(app) -> dict[str, str]:
@@ -94,7 +76,7 @@ async def test_editing_targets_redraws_and_previews_the_drops(project_path: Path
     async with app.run_test(size=SIZE) as pilot:
         await open_balance(pilot)
         await pilot.press("m", "5", "enter")
-        await settle(pilot)
+        await settle(pilot, 4)
         lines = chart_lines(app)
         assert "12 → 5" in lines["billing"] and "−7" in lines["billing"]
         assert "6 → 5" in lines["shipping"] and "2 → 2" in lines["privacy"]
@@ -104,17 +86,17 @@ async def test_editing_targets_redraws_and_previews_the_drops(project_path: Path
         assert text.count("Billing question") == 7
 
         await pilot.press("n", "3", "enter")  # a minimum of 3: privacy has 2
-        await settle(pilot)
+        await settle(pilot, 4)
         assert "▲ 1 short of min 3" in chart_lines(app)["privacy"]
         assert "1 category is short of target" in status(app)
         await pilot.press("down", "down")  # highlight privacy
-        await settle(pilot)
+        await settle(pilot, 4)
         assert "▲ 1 rows short of its minimum of 3" in preview(app)
         assert "never invents rows" in preview(app)
 
         await pilot.press("up")  # shipping: its own cap
         await pilot.press("t", "4", "enter")
-        await settle(pilot)
+        await settle(pilot, 4)
         assert "6 → 4" in chart_lines(app)["shipping"] and "12 → 5" in chart_lines(app)["billing"]
         assert "would drop 2 and keep 4" in preview(app)
 
@@ -127,7 +109,7 @@ async def test_writing_the_targets_puts_them_in_the_recipe_and_the_export_follow
     async with app.run_test(size=SIZE) as pilot:
         await open_balance(pilot)
         await pilot.press("m", "5", "enter", "w")
-        await settle(pilot)
+        await settle(pilot, 4)
         assert "balance is not in the recipe" not in status(app)
         shown = preview(app)
     config = tomllib.loads((project_path / "workbench.toml").read_text(encoding="utf-8"))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from textual.widgets import TextArea
 
+from conftest import project_with_embeddings, settle
 from workbench.project import Project
 from workbench.review import vectors as V
 from workbench.review.verdicts import store_verdicts
@@ -41,29 +42,14 @@ ROWS = [
 SYNTHETIC_PROMPTS = [r["messages"][0]["content"] for r in ROWS if r["origin"] == "synthetic"]
 
 
+def _parcel_near_order(vectors) -> None:
+    vectors[2] = vectors[4] + 0.01  # the parcel question is nearly the order one
+
+
 @pytest.fixture
 def project_path(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("WORKBENCH_RATER", "ann")
-    source = tmp_path / "chats.jsonl"
-    source.write_text("\n".join(json.dumps(r) for r in ROWS) + "\n", encoding="utf-8")
-    path = tmp_path / "project"
-    project = Project.create(path, inputs=[source])
-    records = project.records()
-    # Embeddings as if the packaged model had run: the parcel question is nearly the order one.
-    rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(records.height, 16))
-    vectors[2] = vectors[4] + 0.01
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    cache = V.embedding_cache(V.PACKAGED_MODEL, path / ".workbench" / "cache")
-    cache.put(V.cache_keys(records, V.record_texts(records, "user")), vectors.astype(np.float32))
-    project.close()
-    return path
-
-
-async def settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+    return project_with_embeddings(tmp_path, ROWS, shape=_parcel_near_order)
 
 
 async def open_review(pilot) -> None:

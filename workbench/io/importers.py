@@ -49,7 +49,7 @@ from .interface import (
     Sample,
 )
 from .jsonrows import JsonRowsImporter, json_rows
-from .rows import RecordBuilder, check_messages, json_type, label_field, text_field
+from .rows import RecordBuilder, check_messages, check_turn, json_type, label_field, text_field
 from .source import InputFile
 from .tables import CsvImporter, ParquetImporter, map_row, resolve_mapping
 
@@ -150,19 +150,8 @@ class ShareGPTImporter(JsonRowsImporter):
         extras = []
         for i, turn in enumerate(turns):
             at = f"conversations[{i}]"
-            if not isinstance(turn, dict):
-                raise RowError(f"{at} is {json_type(turn)}, expected an object with from and value")
-            for key in ("from", "value"):
-                if key not in turn:
-                    raise RowError(f"{at} has no '{key}' field")
-            speaker, value = turn["from"], turn["value"]
-            if not isinstance(speaker, str):
-                raise RowError(f"{at}.from is {json_type(speaker)}, expected a string")
-            role = SHAREGPT_ROLES.get(speaker.strip().lower())
-            if role is None:
-                raise RowError(f"{at}.from is {speaker!r}, expected one of {', '.join(SHAREGPT_ROLES)}")
-            if not isinstance(value, str):
-                raise RowError(f"{at}.value is {json_type(value)}, expected a string")
+            role, value = check_turn(turn, at, "from", "value", lambda s: SHAREGPT_ROLES.get(s.strip().lower()),
+                                     ", ".join(SHAREGPT_ROLES))
             messages.append({"role": role, "content": value})
             where.append(f"{at}.value")
             extras.append({k: v for k, v in turn.items() if k not in ("from", "value")})
@@ -175,40 +164,37 @@ class ShareGPTImporter(JsonRowsImporter):
         )
 
 
-class AlpacaImporter(JsonRowsImporter):
+class _InstructionImporter(JsonRowsImporter):
+    """Rows of an instruction, an optional context field and a reply field: one exchange each."""
+
+    context_field = ""
+    reply_field = ""
+
+    def convert(self, row: dict[str, Any], options: Any) -> Conversation:
+        limit = options.max_field_chars
+        messages, where = _system(row, limit)
+        user, user_from = _joined(row, "instruction", self.context_field, limit)
+        reply = text_field(row, self.reply_field, limit)
+        return Conversation(
+            messages=[*messages, {"role": "user", "content": user}, {"role": "assistant", "content": reply}],
+            used={"instruction", self.context_field, self.reply_field, "system", *_LABELS},
+            where=[*where, user_from, self.reply_field],
+            **_labels(row),
+        )
+
+
+class AlpacaImporter(_InstructionImporter):
     name = "alpaca"
     description = "Alpaca JSON/JSONL: instruction, input (optional), output"
     required_keys = (("instruction", "output"),)
-
-    def convert(self, row: dict[str, Any], options: Any) -> Conversation:
-        limit = options.max_field_chars
-        messages, where = _system(row, limit)
-        user, user_from = _joined(row, "instruction", "input", limit)
-        output = text_field(row, "output", limit)
-        return Conversation(
-            messages=[*messages, {"role": "user", "content": user}, {"role": "assistant", "content": output}],
-            used={"instruction", "input", "output", "system", *_LABELS},
-            where=[*where, user_from, "output"],
-            **_labels(row),
-        )
+    context_field, reply_field = "input", "output"
 
 
-class DollyImporter(JsonRowsImporter):
+class DollyImporter(_InstructionImporter):
     name = "dolly"
     description = "Dolly JSON/JSONL: instruction, context (optional), response, category"
     required_keys = (("instruction", "response"),)
-
-    def convert(self, row: dict[str, Any], options: Any) -> Conversation:
-        limit = options.max_field_chars
-        messages, where = _system(row, limit)
-        user, user_from = _joined(row, "instruction", "context", limit)
-        response = text_field(row, "response", limit)
-        return Conversation(
-            messages=[*messages, {"role": "user", "content": user}, {"role": "assistant", "content": response}],
-            used={"instruction", "context", "response", "system", *_LABELS},
-            where=[*where, user_from, "response"],
-            **_labels(row),
-        )
+    context_field, reply_field = "context", "response"
 
 
 class PromptCompletionImporter(JsonRowsImporter):

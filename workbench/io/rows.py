@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import orjson
@@ -90,6 +90,28 @@ def label_field(row: dict[str, Any], key: str) -> str | None:
     return value.strip() or None
 
 
+def check_turn(turn: Any, where: str, role_key: str, text_key: str,
+               role_of: Callable[[str], str | None], expected: str) -> tuple[str, str]:
+    """One turn of a conversation list: (role, text), or a RowError naming what is wrong with it.
+
+    `role_of` maps the input's speaker name to a role (None: unknown; `expected` lists the known ones).
+    """
+    if not isinstance(turn, dict):
+        raise RowError(f"{where} is {json_type(turn)}, expected an object with {role_key} and {text_key}")
+    for key in (role_key, text_key):
+        if key not in turn:
+            raise RowError(f"{where} has no '{key}' field")
+    speaker, text = turn[role_key], turn[text_key]
+    if not isinstance(speaker, str):
+        raise RowError(f"{where}.{role_key} is {json_type(speaker)}, expected a string")
+    role = role_of(speaker)
+    if role is None:
+        raise RowError(f"{where}.{role_key} is {speaker!r}, expected one of {expected}")
+    if not isinstance(text, str):
+        raise RowError(f"{where}.{text_key} is {json_type(text)}, expected a string")
+    return role, text
+
+
 def check_messages(messages: Any, limit: int, path: str = "messages") -> list[tuple[str, str]]:
     """Validate an OpenAI-style list of {role, content}; return (role, content) pairs."""
     if not isinstance(messages, list):
@@ -97,18 +119,8 @@ def check_messages(messages: Any, limit: int, path: str = "messages") -> list[tu
     pairs = []
     for i, m in enumerate(messages):
         where = f"{path}[{i}]"
-        if not isinstance(m, dict):
-            raise RowError(f"{where} is {json_type(m)}, expected an object with role and content")
-        for key in ("role", "content"):
-            if key not in m:
-                raise RowError(f"{where} has no '{key}' field")
-        role, content = m["role"], m["content"]
-        if not isinstance(role, str):
-            raise RowError(f"{where}.role is {json_type(role)}, expected a string")
-        if role not in ROLES:
-            raise RowError(f"{where}.role is {role!r}, expected one of system, user, assistant")
-        if not isinstance(content, str):
-            raise RowError(f"{where}.content is {json_type(content)}, expected a string")
+        role, content = check_turn(m, where, "role", "content", lambda r: r if r in ROLES else None,
+                                   "system, user, assistant")
         if len(content) > limit:
             raise too_long(f"{where}.content", len(content), limit)
         pairs.append((role, content))
