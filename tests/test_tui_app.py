@@ -10,7 +10,7 @@ from textual.widgets import TabbedContent
 
 from workbench.project import Project
 from workbench.tui.app import TABS, WorkbenchApp, make_app
-from workbench.tui.screens.base import PlaceholderTab, ProjectTab
+from workbench.tui.screens.base import ProjectTab
 from workbench.tui.screens.data import DataTab
 from workbench.tui.screens.welcome import NoProjectScreen
 from workbench.tui.widgets.record_table import RecordTable
@@ -58,7 +58,7 @@ async def test_opens_a_project_with_its_name_and_every_tab(project_path: Path):
             assert key in text.splitlines()[-1]
 
 
-async def test_number_keys_switch_tabs_and_placeholders_say_what_comes(project_path: Path):
+async def test_number_keys_switch_tabs(project_path: Path):
     app = make_app(project_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -67,7 +67,7 @@ async def test_number_keys_switch_tabs_and_placeholders_say_what_comes(project_p
         assert tabs.active == "dedup"
         await pilot.press("8")
         assert tabs.active == "report"
-        assert "Report: win rates per task category" in screen_text(app)
+        assert "No votes yet" in screen_text(app)
         await pilot.press("9")  # no ninth tab: nothing happens
         assert tabs.active == "report"
         await pilot.press("1")
@@ -75,13 +75,11 @@ async def test_number_keys_switch_tabs_and_placeholders_say_what_comes(project_p
         assert isinstance(app.focused, RecordTable)
 
 
-def test_every_tab_is_a_project_tab_with_an_id_and_a_purpose():
+def test_every_tab_is_a_project_tab_with_an_id_and_a_title():
     assert len({tab.TAB_ID for tab in TABS}) == len(TABS)
     assert TABS[0] is DataTab
     for tab in TABS:
         assert issubclass(tab, ProjectTab) and tab.TAB_ID and tab.TITLE
-        if issubclass(tab, PlaceholderTab):
-            assert tab.PURPOSE and tab.COMING_WITH
 
 
 async def test_outside_a_project_shows_how_to_create_one(tmp_path: Path, monkeypatch):

@@ -34,6 +34,7 @@ ROWS = [
 def project(tmp_path: Path, monkeypatch) -> str:
     """A project opened by a relative path, so no temporary folder reaches the screen."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WORKBENCH_RATER", "ann")  # shown on the Compare tab
     lines = [json.dumps({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}],
                          "category": c}) for c, q, a in ROWS]
     Path("support.jsonl").write_text("\n".join(lines) + "\n{not json\n", encoding="utf-8")
@@ -73,8 +74,8 @@ class TestDataScreen:
         assert snap_compare(make_app(project), terminal_size=SIZE, run_before=run_before)
 
 
-class TestPlaceholderTab:
-    def test_compare(self, snap_compare, project):
+class TestCompareTab:
+    def test_no_pairs_yet(self, snap_compare, project):
         async def run_before(pilot):
             await settle(pilot)
             await pilot.press("7")

@@ -218,6 +218,12 @@ from .train.cli import runs, train  # noqa: E402
 cli.add_command(train)
 cli.add_command(runs)
 
+# Evaluation commands: generation, blind comparisons, judgements, statistics and reports.
+from .evaluate.cli import compare, eval_group, export_preferences, generate, report  # noqa: E402
+
+for _command in (generate, compare, eval_group, report, export_preferences):
+    cli.add_command(_command)
+
 
 def main(argv: list[str] | None = None) -> int:
     return run_command(cli, argv, "workbench")

@@ -12,6 +12,9 @@ import polars as pl
 
 ROLES = ("system", "user", "assistant")
 
+# How reports, exports and screens name the category of rows that have none.
+UNLABELLED = "(unlabelled)"
+
 MESSAGE = pl.Struct({"role": pl.String, "content": pl.String})
 
 SCHEMA: dict[str, pl.DataType] = {

@@ -85,6 +85,58 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (entity, original_key)
     );
     """,
+    # 3: evaluation. Prompts to answer, the models that answered, their replies, blind A/B pairs
+    # and the votes on them. Votes are never updated or deleted: the newest per (pair, rater)
+    # counts. (No semicolons inside comments here: the script is split on them.)
+    """
+    CREATE TABLE eval_prompts (
+        prompt_id  TEXT PRIMARY KEY,
+        source     TEXT NOT NULL,
+        category   TEXT,
+        messages   TEXT NOT NULL,
+        reference  TEXT,
+        origin     TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE eval_models (
+        model      TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        detail     TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE generations (
+        prompt_id  TEXT NOT NULL,
+        model      TEXT NOT NULL,
+        settings   TEXT NOT NULL,
+        reply      TEXT NOT NULL,
+        new_tokens INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (prompt_id, model, settings)
+    );
+    CREATE TABLE pairs (
+        pair_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+        comparison TEXT NOT NULL,
+        prompt_id  TEXT NOT NULL,
+        model_a    TEXT NOT NULL,
+        model_b    TEXT NOT NULL,
+        reply_a    TEXT NOT NULL,
+        reply_b    TEXT NOT NULL,
+        "left"     TEXT NOT NULL,
+        seed       INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (comparison, prompt_id, model_a, model_b)
+    );
+    CREATE TABLE votes (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        pair_id    INTEGER NOT NULL REFERENCES pairs(pair_id),
+        rater      TEXT NOT NULL,
+        choice     TEXT NOT NULL,
+        winner     TEXT NOT NULL,
+        reason     TEXT NOT NULL DEFAULT '',
+        source     TEXT NOT NULL DEFAULT 'ui',
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX votes_pair ON votes(pair_id, rater, seq);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -296,6 +348,151 @@ class Store:
             self.db.executemany(
                 "INSERT OR IGNORE INTO pii_pseudonyms(entity, original_key, original, stand_in, created_at)"
                 " VALUES (?,?,?,?,?)", [(*r, at) for r in rows])
+
+    # -- evaluation: prompts, models, generations ----------------------------------------------
+    def add_eval_prompts(self, prompts: Iterable[dict[str, Any]]) -> int:
+        """Add prompts (prompt_id, source, category, messages, reference, origin); a known id keeps
+        its first text, so replies stored for it still answer what is stored. Returns how many are new."""
+        at = now()
+        new = 0
+        with self.transaction():
+            for p in prompts:
+                cur = self.db.execute(
+                    "INSERT OR IGNORE INTO eval_prompts(prompt_id, source, category, messages, reference, origin,"
+                    " created_at) VALUES (?,?,?,?,?,?,?)",
+                    (p["prompt_id"], p["source"], p.get("category"), json.dumps(p["messages"], ensure_ascii=False),
+                     p.get("reference"), json.dumps(p.get("origin") or {}, sort_keys=True), at))
+                new += cur.rowcount
+        return new
+
+    def eval_prompts(self, source: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM eval_prompts" + (" WHERE source = ?" if source else "") + " ORDER BY prompt_id"
+        return [_prompt_row(r) for r in self._read(sql, (source,) if source else ())]
+
+    def eval_prompt(self, prompt_id: str) -> dict[str, Any] | None:
+        rows = self._read("SELECT * FROM eval_prompts WHERE prompt_id = ?", (prompt_id,))
+        return _prompt_row(rows[0]) if rows else None
+
+    def add_eval_model(self, model: str, kind: str, detail: dict[str, Any] | None = None,
+                       replace: bool = True) -> None:
+        """Record a model that answers prompts; replace=False keeps an existing row as it is."""
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        with self.transaction():
+            self.db.execute(f"{verb} INTO eval_models(model, kind, detail) VALUES (?,?,?)",
+                            (model, kind, json.dumps(detail or {}, sort_keys=True)))
+
+    def eval_models(self) -> dict[str, dict[str, Any]]:
+        """model -> {"kind", "detail"}."""
+        return {r["model"]: {"kind": r["kind"], "detail": json.loads(r["detail"])}
+                for r in self._read("SELECT * FROM eval_models ORDER BY model")}
+
+    def add_generations(self, rows: Iterable[tuple[str, str, str, str, int]]) -> int:
+        """Commit replies (prompt_id, model, settings, reply, new_tokens); a stored one is kept."""
+        at = now()
+        with self.transaction():
+            cur = self.db.executemany(
+                "INSERT OR IGNORE INTO generations(prompt_id, model, settings, reply, new_tokens, created_at)"
+                " VALUES (?,?,?,?,?,?)", [(*r, at) for r in rows])
+        return cur.rowcount
+
+    def generations(self, model: str | None = None, settings: str | None = None) -> list[dict[str, Any]]:
+        """Stored replies, oldest first, optionally for one model and/or one settings string."""
+        where, params = [], []
+        if model is not None:
+            where.append("model = ?")
+            params.append(model)
+        if settings is not None:
+            where.append("settings = ?")
+            params.append(settings)
+        sql = "SELECT rowid, * FROM generations" + (" WHERE " + " AND ".join(where) if where else "")
+        return [dict(r) for r in self._read(sql + " ORDER BY created_at, rowid", tuple(params))]
+
+    def generated_prompt_ids(self, model: str, settings: str) -> set[str]:
+        return {r[0] for r in self._read("SELECT prompt_id FROM generations WHERE model = ? AND settings = ?",
+                                         (model, settings))}
+
+    # -- evaluation: pairs and votes ----------------------------------------------------------
+    def add_pairs(self, pairs: Iterable[dict[str, Any]]) -> int:
+        """Add blind pairs (comparison, prompt_id, model_a, model_b, reply_a, reply_b, left, seed);
+        an existing (comparison, prompt, models) is kept as it is. Returns how many are new."""
+        at = now()
+        new = 0
+        with self.transaction():
+            for p in pairs:
+                cur = self.db.execute(
+                    'INSERT OR IGNORE INTO pairs(comparison, prompt_id, model_a, model_b, reply_a, reply_b, "left",'
+                    " seed, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (p["comparison"], p["prompt_id"], p["model_a"], p["model_b"], p["reply_a"], p["reply_b"],
+                     p["left"], int(p["seed"]), at))
+                new += cur.rowcount
+        return new
+
+    def pair_id(self, comparison: str, prompt_id: str, model_a: str, model_b: str) -> int | None:
+        rows = self._read("SELECT pair_id FROM pairs WHERE comparison = ? AND prompt_id = ? AND model_a = ?"
+                          " AND model_b = ?", (comparison, prompt_id, model_a, model_b))
+        return rows[0][0] if rows else None
+
+    def pair(self, pair_id: int) -> dict[str, Any] | None:
+        rows = self._read('SELECT * FROM pairs WHERE pair_id = ?', (int(pair_id),))
+        return dict(rows[0]) if rows else None
+
+    def pairs(self, comparison: str | None = None) -> list[dict[str, Any]]:
+        """Pairs with their prompt's category, messages and reference, in pair order."""
+        sql = ("SELECT p.*, e.category, e.messages, e.reference, e.source AS prompt_source FROM pairs p"
+               " LEFT JOIN eval_prompts e ON e.prompt_id = p.prompt_id"
+               + (" WHERE p.comparison = ?" if comparison is not None else "") + " ORDER BY p.pair_id")
+        rows = self._read(sql, (comparison,) if comparison is not None else ())
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["messages"] = json.loads(d["messages"]) if d["messages"] else []
+            out.append(d)
+        return out
+
+    def comparisons(self) -> list[str]:
+        return [r[0] for r in self._read("SELECT DISTINCT comparison FROM pairs ORDER BY comparison")]
+
+    def add_vote(self, pair_id: int, rater: str, choice: str, winner: str, reason: str = "",
+                 source: str = "ui") -> int:
+        """Commit one vote now; returns its sequence number."""
+        return self.add_votes([(pair_id, rater, choice, winner, reason, source)])[-1]
+
+    def add_votes(self, votes: Iterable[tuple[int, str, str, str, str, str]]) -> list[int]:
+        """Commit (pair_id, rater, choice, winner, reason, source) rows in one transaction."""
+        at = now()
+        seqs = []
+        with self.transaction():
+            for v in votes:
+                cur = self.db.execute(
+                    "INSERT INTO votes(pair_id, rater, choice, winner, reason, source, created_at)"
+                    " VALUES (?,?,?,?,?,?,?)", (*v, at))
+                seqs.append(cur.lastrowid)
+        return seqs
+
+    def votes(self, comparison: str | None = None, rater: str | None = None,
+              newest: bool = True) -> list[dict[str, Any]]:
+        """Votes joined with their pair; newest=True keeps only the newest per (pair, rater)."""
+        where, params = [], []
+        if comparison is not None:
+            where.append("p.comparison = ?")
+            params.append(comparison)
+        if rater is not None:
+            where.append("v.rater = ?")
+            params.append(rater)
+        if newest:
+            where.append("v.seq IN (SELECT MAX(seq) FROM votes GROUP BY pair_id, rater)")
+        sql = ('SELECT v.*, p.comparison, p.prompt_id, p.model_a, p.model_b, p.reply_a, p.reply_b, p."left",'
+               " p.seed, e.category, e.reference FROM votes v JOIN pairs p ON p.pair_id = v.pair_id"
+               " LEFT JOIN eval_prompts e ON e.prompt_id = p.prompt_id"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY v.seq")
+        return [dict(r) for r in self._read(sql, tuple(params))]
+
+
+def _prompt_row(r: sqlite3.Row) -> dict[str, Any]:
+    d = dict(r)
+    d["messages"] = json.loads(d["messages"])
+    d["origin"] = json.loads(d["origin"]) if d["origin"] else {}
+    return d
 
 
 class _Transaction:

@@ -20,9 +20,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-# The name export.py gives rows without a category (imported from there it would be circular:
-# the steps import this module and export imports the recipe runner, which imports the steps).
-UNLABELLED = "(unlabelled)"
+from ..records import UNLABELLED
+
 UnlabelledPolicy = Literal["keep", "drop", "balance"]
 DEFAULT_KEY = "*"  # in a per-category table, the number for categories not named
 

@@ -42,18 +42,20 @@ class WorkbenchApp(App):
     TITLE = "Workbench"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit")]
 
-    def __init__(self, project: Project | None, where: Path | None = None, problem: str | None = None) -> None:
+    def __init__(self, project: Project | None, where: Path | None = None, problem: str | None = None,
+                 tab: str | None = None) -> None:
         super().__init__()
         self.project = project
         self.where = where or Path.cwd()
         self.problem = problem
+        self.tab = tab
         if project is not None:
             self.sub_title = project.name
 
     def get_default_screen(self) -> Screen:
         if self.project is None:
             return NoProjectScreen(self.where, self.problem)
-        return ProjectScreen(self.project, TABS)
+        return ProjectScreen(self.project, TABS, initial=self.tab)
 
     def action_quit(self) -> None:
         # A running recipe stops at its next progress report; nothing half-written is kept.
@@ -65,8 +67,17 @@ class WorkbenchApp(App):
             self.project.close()
 
 
-def make_app(project_path: str | Path | None = None) -> WorkbenchApp:
-    """The app for `project_path`, or for the current folder when it is a project."""
+def tab_ids() -> list[str]:
+    return [tab.TAB_ID for tab in TABS]
+
+
+def make_app(project_path: str | Path | None = None, tab: str | None = None) -> WorkbenchApp:
+    """The app for `project_path`, or for the current folder when it is a project.
+
+    `tab` (a TAB_ID such as "compare") is the tab shown first; None shows the first tab.
+    """
+    if tab is not None and tab not in tab_ids():
+        raise WorkbenchError(f"no tab named {tab!r}; the tabs are {', '.join(tab_ids())}")
     if project_path is None:
         here = Path.cwd()
         if not is_project(here):
@@ -76,9 +87,9 @@ def make_app(project_path: str | Path | None = None) -> WorkbenchApp:
         project = Project.open(project_path)
     except WorkbenchError as e:
         return WorkbenchApp(None, where=Path(project_path), problem=str(e))
-    return WorkbenchApp(project)
+    return WorkbenchApp(project, tab=tab)
 
 
-def run_app(project_path: str | Path | None = None) -> None:
-    """Open the TUI (the CLI's `workbench` and `workbench PROJECT`)."""
-    make_app(project_path).run()
+def run_app(project_path: str | Path | None = None, tab: str | None = None) -> None:
+    """Open the TUI (the CLI's `workbench`, `workbench PROJECT`, and `workbench compare` with tab="compare")."""
+    make_app(project_path, tab=tab).run()

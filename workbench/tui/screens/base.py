@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Static
 
 if TYPE_CHECKING:
     from ...project import Project
@@ -32,17 +30,3 @@ class ProjectTab(Widget):
             if widget.focusable:
                 widget.focus()
                 return
-
-
-class PlaceholderTab(ProjectTab):
-    """A tab whose feature has not landed yet: says what it will hold."""
-
-    PURPOSE: ClassVar[str] = ""
-    COMING_WITH: ClassVar[str] = ""
-
-    def compose(self):
-        yield Static(
-            Content.assemble((f"{self.TITLE}", "bold"), ": ", self.PURPOSE, "\n\n",
-                             (f"Coming with {self.COMING_WITH}.", "dim italic")),
-            classes="placeholder",
-        )

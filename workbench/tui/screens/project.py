@@ -15,20 +15,23 @@ if TYPE_CHECKING:
 
 
 class ProjectScreen(Screen):
-    """Tabs are given as ProjectTab classes; digit n shows the n-th tab."""
+    """Tabs are given as ProjectTab classes; digit n shows the n-th tab. `initial` is the TAB_ID
+    shown first (None or an unknown id: the first tab)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(str(n), f"show_tab({n})", f"Tab {n}", show=False) for n in range(1, 10)
     ]
 
-    def __init__(self, project: Project, tabs: list[type[ProjectTab]]) -> None:
+    def __init__(self, project: Project, tabs: list[type[ProjectTab]], initial: str | None = None) -> None:
         super().__init__()
         self.project = project
         self.tabs = tabs
+        ids = [tab.TAB_ID for tab in tabs]
+        self.initial = initial if initial in ids else ids[0]
 
     def compose(self):
         yield Header()
-        with TabbedContent(initial=self.tabs[0].TAB_ID):
+        with TabbedContent(initial=self.initial):
             for number, tab in enumerate(self.tabs, 1):
                 with TabPane(f"{number} {tab.TITLE}", id=tab.TAB_ID):
                     yield tab(self.project)
