@@ -18,7 +18,8 @@ import numpy as np
 import polars as pl
 
 from ..errors import ConfigError
-from ..review.distribution import UNLABELLED, BalancePlan, Targets, category_key, plan_balance
+from ..records import UNLABELLED
+from ..review.distribution import BalancePlan, Targets, category_key, plan_balance
 from ..review.vectors import PACKAGED_MODEL
 from ..store import Decision
 from .base import Step, StepContext, StepResult

@@ -20,7 +20,8 @@ from textual.widgets import Input, Label, OptionList, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...errors import Cancelled, WorkbenchError
-from ...review.distribution import UNLABELLED, BalancePlan
+from ...records import UNLABELLED
+from ...review.distribution import BalancePlan
 from ...steps.balance import Balance
 from ...steps.base import StepContext
 from .balance_chart import BalanceChart
