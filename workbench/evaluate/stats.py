@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..records import UNLABELLED
-from ..review.agreement import cohen_kappa, describe_kappa, fleiss_kappa
+from ..review.agreement import agreement, cohen_kappa, describe_kappa
 
 Z95 = 1.959963984540054  # the two-sided 95% quantile of the normal distribution
 ELO_SCALE = 400 / math.log(10)  # Elo points per unit of log-strength
@@ -290,33 +290,19 @@ def rater_agreement(votes: Sequence[Vote]) -> dict[str, Any]:
     """
     by_pair: dict[int, dict[str, str]] = defaultdict(dict)
     for v in _decided(votes):
-        by_pair[v.pair_id][v.rater] = _label(v.winner)
-    multi = {pid: labels for pid, labels in sorted(by_pair.items()) if len(labels) >= 2}
-    raters = sorted({r for labels in multi.values() for r in labels})
-    if not multi:
-        return {"method": "none", "kappa": None, "words": describe_kappa(None), "observed": None, "items": 0,
+        by_pair[v.pair_id][v.rater] = v.winner
+    result = agreement(by_pair, label=_label)
+    if result.method == "none":
+        return {"method": "none", "kappa": None, "words": result.words, "observed": None, "items": 0,
                 "raters": sorted({v.rater for v in votes}),
                 "line": "rater agreement: no pair has votes from two raters yet"}
-    agree = total = 0
-    for labels in multi.values():
-        values = list(labels.values())
-        for i in range(len(values)):
-            for j in range(i + 1, len(values)):
-                total += 1
-                agree += values[i] == values[j]
-    if len(raters) == 2:
-        first, second = raters
-        kappa = cohen_kappa([multi[p][first] for p in multi], [multi[p][second] for p in multi])
-        method, name = "cohen", "Cohen's"
-    else:
-        kappa = fleiss_kappa([Counter(labels.values()) for labels in multi.values()])
-        method, name = "fleiss", "Fleiss'"
-    words = describe_kappa(kappa)
-    shown = "undefined (one label throughout)" if kappa is None else f"{kappa:.2f} ({words})"
-    line = (f"rater agreement: {name} kappa {shown} over {len(multi)} pair{'s' * (len(multi) != 1)} rated by "
-            f"{len(raters)} raters; they agree in {agree / total:.0%} of rater pairs")
-    return {"method": method, "kappa": _round(kappa), "words": words, "observed": _round(agree / total),
-            "items": len(multi), "raters": raters, "line": line}
+    name = "Cohen's" if result.method == "cohen" else "Fleiss'"
+    shown = "undefined (one label throughout)" if result.kappa is None else f"{result.kappa:.2f} ({result.words})"
+    items = result.items
+    line = (f"rater agreement: {name} kappa {shown} over {items} pair{'s' * (items != 1)} rated by "
+            f"{len(result.raters)} raters; they agree in {result.observed:.0%} of rater pairs")
+    return {"method": result.method, "kappa": _round(result.kappa), "words": result.words,
+            "observed": _round(result.observed), "items": items, "raters": result.raters, "line": line}
 
 
 def expert_verdicts(votes: Sequence[Vote]) -> dict[int, str]:

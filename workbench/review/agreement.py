@@ -9,7 +9,7 @@ in, so both count as "accept"; ``reject`` is "reject".
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -101,14 +101,16 @@ class Agreement:
         return f"{name} kappa {kappa} over {rows}, {len(self.raters)} reviewers; raw agreement {self.observed:.0%}"
 
 
-def agreement(verdicts: Mapping[str, Mapping[str, str]]) -> Agreement:
-    """Agreement from ``{record_id: {rater: action}}`` (actions accept / edit / reject).
+def agreement(verdicts: Mapping[Any, Mapping[str, str]],
+              label: Callable[[str], str] = verdict_label) -> Agreement:
+    """Agreement from ``{item: {rater: verdict}}``; `label` maps a verdict to the label compared
+    (by default a review action: accept / edit / reject as accept or reject).
 
-    Two raters in all: Cohen's kappa over the rows both judged. Three or more: Fleiss' kappa
-    over every row with at least two verdicts.
+    Two raters in all: Cohen's kappa over the items both judged. Three or more: Fleiss' kappa
+    over every item with at least two verdicts.
     """
-    multi = {rid: {r: verdict_label(a) for r, a in by_rater.items()}
-             for rid, by_rater in verdicts.items() if len(by_rater) >= 2}
+    multi = {item: {r: label(a) for r, a in by_rater.items()}
+             for item, by_rater in sorted(verdicts.items()) if len(by_rater) >= 2}
     raters = sorted({r for by_rater in multi.values() for r in by_rater})
     if not multi:
         return Agreement("none", None, None, 0, raters, describe_kappa(None))
