@@ -14,9 +14,9 @@ from workbench.evaluate.stats import (
     analyze,
     bootstrap_rate,
     fit_bradley_terry,
-    format_text,
     wilson,
 )
+from workbench.evaluate.text import format_text
 
 Z = 1.959963984540054
 

@@ -217,7 +217,7 @@ def _metrics(p) -> dict:
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 def eval_report(project: Path | None, as_json: bool, comparison: str | None, bootstrap: int, seed: int) -> None:
     """Win rates with intervals per model pair and category, position bias, agreement, metrics."""
-    from . import stats
+    from . import stats, text
     from .arena import load_votes
     from .metrics import format_table
 
@@ -232,7 +232,7 @@ def eval_report(project: Path | None, as_json: bool, comparison: str | None, boo
         result["metrics"] = metrics
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
-    click.echo(stats.format_text(result) if votes else "no votes yet: vote with `workbench compare PROJECT` or "
+    click.echo(text.format_text(result) if votes else "no votes yet: vote with `workbench compare PROJECT` or "
                "import judgements with `workbench eval import-judgements PROJECT FILE`")
     click.echo("")
     click.echo(format_table(metrics))

@@ -19,7 +19,8 @@ from typing import Any
 from .. import __version__
 from ..errors import WorkbenchError
 from . import svg
-from .stats import analyze, bt_rows, position_line, win_rate_rows
+from .stats import analyze
+from .text import bt_rows, position_line, win_rate_rows
 
 CURVE_POINTS = 400  # train-loss points kept per run for the chart (the holdout points are all kept)
 RUN_PREFIX = "run:"

@@ -150,7 +150,7 @@ class ReportTab(ProjectTab):
 
     def _show_pairs(self, stats: dict[str, Any], bar: float) -> None:
         from ...evaluate.report import chart_rows, pair_title
-        from ...evaluate.stats import win_rate_rows
+        from ...evaluate.text import win_rate_rows
 
         box_ = self.query_one("#report-pairs", Vertical)
         box_.remove_children()
@@ -164,7 +164,7 @@ class ReportTab(ProjectTab):
         box_.mount_all(widgets)
 
     def _show_bradley_terry(self, stats: dict[str, Any]) -> None:
-        from ...evaluate.stats import bt_rows
+        from ...evaluate.text import bt_rows
 
         widget = self.query_one("#report-bt", Static)
         widget.display = bool(stats.get("bradley_terry"))
@@ -199,7 +199,7 @@ class ReportTab(ProjectTab):
         widget.update(Group(*parts))
 
     def _show_position(self, stats: dict[str, Any]) -> None:
-        from ...evaluate.stats import position_line
+        from ...evaluate.text import position_line
 
         widget = self.query_one("#report-position", Static)
         widget.display = bool(stats["pairs"])
