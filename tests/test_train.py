@@ -338,6 +338,14 @@ def test_latest_export_is_the_newest(tmp_path, tiny_model):
     first = latest_export(project)
     second = export_project(project, project / "exports" / "zz-later").out_dir
     assert latest_export(project) == second != first
+    # An export that failed its leak check is never trained on by default; one kept with
+    # --allow-leaks is the user's choice.
+    report_file = second / "report.json"
+    report = json.loads(report_file.read_text())
+    report_file.write_text(json.dumps({**report, "leak_check": {"leaked": True, "allowed": False}}))
+    assert latest_export(project) == first
+    report_file.write_text(json.dumps({**report, "leak_check": {"leaked": True, "allowed": True}}))
+    assert latest_export(project) == second
 
 
 def test_a_run_whose_process_died_shows_as_interrupted(tmp_path):

@@ -1,9 +1,13 @@
 """The PII tab, driven by keys as a reviewer would: scan, accept, reject, allow-list, mark a missed
-span, bulk accept, undo, and coming back to where they stopped."""
+span, bulk accept, undo, and coming back to where they stopped; and a snapshot of what it shows.
+Update the snapshot with `pytest tests/test_tui_pii.py --snapshot-update` after checking the new
+picture (tests/__snapshots__/test_tui_pii/) by eye."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import json
 
 import pytest
 from conftest import chat, write_jsonl
@@ -169,3 +173,39 @@ async def test_mark_a_missed_span_and_bulk_accept(project_path: Path):
     project.close()
     contents = [m["content"] for msgs in kept.get_column("messages").to_list() for m in msgs]
     assert "Send it to <EMAIL_ADDRESS>, ref <PERSON>." in contents
+
+
+class TestPiiSnapshot:
+    """The tab after a scan of a small project, with one span accepted and one rejected."""
+
+    ROWS = [
+        ("Hi, please update my email to ana.dias@example.org and my phone to (415) 555-0198.",
+         "Done: both are saved on your account."),
+        ("The card 4111 1111 1111 1111 was charged twice for the Tempo Lite.",
+         "I have refunded the second charge; it shows in 3-5 days."),
+        ("Where is my parcel? It has not moved since Monday.", "It left our warehouse yesterday."),
+        ("Send the invoice to billing@example.com, and the receipt to ana.dias@example.org.", "Sent."),
+    ]
+
+    @pytest.fixture
+    def project(self, tmp_path: Path, monkeypatch) -> str:
+        """A project opened by a relative path, so no temporary folder reaches the screen."""
+        monkeypatch.chdir(tmp_path)
+        lines = [json.dumps({"messages": chat(q, a)}) for q, a in self.ROWS]
+        Path("support.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        Project.create("pii-demo", inputs=["support.jsonl"]).close()
+        config = Path("pii-demo") / "workbench.toml"
+        config.write_text(config.read_text().replace(
+            "[recipe.split]", '[[recipe.steps]]\nname = "pii"\nspacy_model = "none"\n\n[recipe.split]'))
+        return "pii-demo"
+
+    def test_reviewing(self, snap_compare, project):
+        async def run_before(pilot):
+            await open_pii(pilot)
+            await pilot.press("s")
+            await settle(pilot)
+            await pilot.press("a", "x")  # accept the email, keep the phone
+            pilot.app.clear_notifications()
+            await pilot.pause()
+
+        assert snap_compare(make_app(project), terminal_size=SIZE, run_before=run_before)

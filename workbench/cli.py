@@ -149,7 +149,8 @@ def import_(project: Path, files: tuple[Path, ...], force: bool, fmt: str | None
 @map_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--allow-leaks", is_flag=True,
-              help="Keep the export and exit 0 even when the PII leak check finds scrubbed values in it.")
+              help="Exit 0 even when the PII leak check finds scrubbed values in the export (without it the "
+                   "export is kept for inspection but exits 3, and `workbench train` skips it).")
 def export(project: Path | None, out: Path | None, out_format: str, with_meta: bool,
            inputs: tuple[Path, ...], recipe_path: Path | None, fmt: str | None,
            mapping: tuple[str, ...], quiet: bool, allow_leaks: bool) -> None:
@@ -185,7 +186,7 @@ def export(project: Path | None, out: Path | None, out_format: str, with_meta: b
                           f"{sum(leaks['still_found'].values()):,} span(s) still found; kept because of --allow-leaks[/]")
         else:
             console.print(f"leak check: none of {leaks['originals_checked']:,} scrubbed values and no span of "
-                          "a scrubbed type found in train or holdout")
+                          "a scrubbed type found in train, holdout or quarantine")
 
 
 @cli.command()

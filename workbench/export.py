@@ -21,8 +21,7 @@ import polars as pl
 
 from . import __version__
 from .recipe import Recipe, RecipeOutcome
-
-UNLABELLED = "(unlabelled)"
+from .records import UNLABELLED
 
 
 @dataclass
@@ -180,6 +179,9 @@ def data_card(report: dict[str, Any]) -> str:
     from .review.card import data_card_sections  # categorize, balance, synthetic_review (when in the recipe)
 
     lines += data_card_sections(report)
+    from .pii.leak import data_card_lines as leak_check_lines  # the leak check (with a pii step)
+
+    lines += leak_check_lines(report)
     split = report["recipe"]["split"]
     lines += ["## Split", "",
               f"Holdout share {split['holdout']:.0%} per category (stratified: {str(split['stratify']).lower()}), "

@@ -10,7 +10,7 @@ import polars as pl
 from .errors import WorkbenchError
 from .export import ExportInfo, ExportResult, default_export_dir, write_export
 from .io import ImportOptions, finalize_ids, read_input
-from .pii.leak import check_export
+from .pii.leak import check_export, scrub_quarantine
 from .plugins import load_registry, report_errors
 from .recipe import Recipe, load_recipe, run_recipe
 from .steps.base import ProgressCallback
@@ -32,8 +32,9 @@ def export_project(project_dir: str | Path, out: str | Path | None = None, *, ou
             report_errors(registry, echo)
         exporter = registry.exporter(out_format)
         outcome = project.run(progress=progress, cancelled=cancelled)
-        info = ExportInfo(project.recipe(), project.inputs(), project.quarantine(), project=project.name,
-                          snapshot_id=outcome.snapshot_id)
+        info = ExportInfo(project.recipe(), project.inputs(),
+                          scrub_quarantine(project.quarantine(), project.recipe(), registry, project.path),
+                          project=project.name, snapshot_id=outcome.snapshot_id)
         out_dir = Path(out) if out is not None else default_export_dir(project.path)
         result = write_export(outcome, out_dir, info, exporter, with_meta)
         project.store.log("exported", {"out": str(out_dir), "format": out_format,
@@ -70,7 +71,7 @@ def export_files(inputs: Sequence[str | Path], out: str | Path, *, recipe_path: 
         recipe,
         [{"path": r.path, "format": r.format, "sha256": r.sha256, "rows": r.records.height,
           "quarantined": len(r.quarantine)} for r in results],
-        [q for r in results for q in r.quarantine],
+        scrub_quarantine([q for r in results for q in r.quarantine], recipe, registry),
     )
     result = write_export(outcome, out, info, exporter, with_meta)
     check_export(result, recipe, registry, records=records, allow_leaks=allow_leaks)

@@ -18,7 +18,15 @@ def register_steps(register):
 
 @hookspec
 def register_pii_recognizers(register):
-    """register(recognizer): a Presidio EntityRecognizer added to the PII step's analyzer."""
+    """register(recognizer_or_factory): a recognizer the `pii` step adds to its analyzer.
+
+    Either a Presidio EntityRecognizer (e.g. a PatternRecognizer), or a factory - a class or a
+    function with no arguments that returns one - called only when a scan is set up, so a
+    plugin need not import Presidio when it is loaded (plugins/workbench-employee-id does this).
+    Give a factory `supported_entities` (e.g. ["EMPLOYEE_ID"]) and `name` attributes: the step
+    then scans for those entities by default and keys its cache by the name, without building
+    it. A factory that raises is reported as a configuration error of the pii step.
+    """
 
 
 @hookspec
@@ -28,7 +36,11 @@ def register_categorizers(register):
 
 @hookspec
 def register_eval_metrics(register):
-    """register(name, metric): an automated metric, metric(prompt, reply, reference) -> float."""
+    """register(name, metric): an automated metric, metric(prompt, reply, reference) -> float | None.
+
+    `prompt` is the text of the last user turn, `reference` the reference reply or None; None
+    means the metric does not apply to this reply and leaves it out of the mean.
+    """
 
 
 @hookspec

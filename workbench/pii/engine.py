@@ -115,8 +115,9 @@ def load_spacy(name: str, language: str) -> tuple[Any, str | None]:
                 "\"none\" in the pii step to silence this.", ModelMissingWarning, stacklevel=2)
         return spacy.blank(language), None
     try:
-        nlp = spacy.load(resolved, exclude=["tok2vec", "tagger", "parser", "attribute_ruler",
-                                            "lemmatizer", "senter", "morphologizer"])
+        # The lemmatizer is loaded but never run: its word tables tell names from English words.
+        nlp = spacy.load(resolved, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "senter",
+                                            "morphologizer"], disable=["lemmatizer"])
     except (OSError, ValueError) as e:
         raise ConfigError(f"pii step: spaCy model {name!r} could not be loaded: {e}") from None
     if "ner" not in nlp.pipe_names:
@@ -124,8 +125,8 @@ def load_spacy(name: str, language: str) -> tuple[Any, str | None]:
     # A listener-based model (the _trf and some _lg pipelines) needs its shared encoder back.
     ner_cfg = nlp.config["components"]["ner"]["model"].get("tok2vec", {})
     if "listener" in str(ner_cfg.get("@architectures", "")).lower():
-        nlp = spacy.load(resolved, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer",
-                                            "senter", "morphologizer"])
+        nlp = spacy.load(resolved, exclude=["tagger", "parser", "attribute_ruler", "senter", "morphologizer"],
+                         disable=["lemmatizer"])
     return nlp, resolved
 
 
@@ -144,21 +145,63 @@ def make_nlp_engine(nlp: Any, language: str):
             self.nlp = {language: nlp}
 
         def _doc_to_nlp_artifact(self, doc, lang):
-            from presidio_analyzer.nlp_engine import NlpArtifacts
-
-            # Without a lemmatizer, Presidio's context words match the lower-cased tokens.
-            lemmas = [t.lemma_ or t.lower_ for t in doc]
             entities, scores = self._get_updated_entities(list(doc.ents), self._get_scores_for_entities(doc))
-            return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=[t.idx for t in doc],
-                                lemmas=lemmas, nlp_engine=self, language=lang, scores=scores)
+            return lazy_artifacts(entities, doc, self, lang, scores)
 
     return TrimmedSpacyEngine()
 
 
-def build_recognizers(config: ScanConfig, has_ner: bool, extra: list[Any]) -> list[Any]:
+_LazyArtifacts: Any = None
+
+
+def lazy_artifacts(entities: list[Any], doc: Any, engine: Any, language: str, scores: list[float]) -> Any:
+    """Presidio's NlpArtifacts, with the lemmas, token offsets and keywords made when first read.
+
+    Only context enhancement reads them, for the few spans whose recognizer has context words;
+    made for every text up front they were a tenth of the scan's time.
+    """
+    global _LazyArtifacts
+    if _LazyArtifacts is None:
+        from presidio_analyzer.nlp_engine import NlpArtifacts
+
+        class LazyArtifacts(NlpArtifacts):
+            def __init__(self, entities, tokens, nlp_engine, language, scores) -> None:  # noqa: D107
+                # NlpArtifacts.__init__ would compute everything now; the fields are set here.
+                self.entities = entities
+                self.tokens = tokens
+                self.nlp_engine = nlp_engine
+                self.language = language
+                self.scores = scores if scores else [0.85] * len(entities)
+                self._lemmas = self._indices = self._keywords = None
+
+            @property
+            def lemmas(self) -> list[str]:
+                if self._lemmas is None:
+                    # Without a lemmatizer, Presidio's context words match the lower-cased tokens.
+                    self._lemmas = [t.lemma_ or t.lower_ for t in self.tokens]
+                return self._lemmas
+
+            @property
+            def tokens_indices(self) -> list[int]:
+                if self._indices is None:
+                    self._indices = [t.idx for t in self.tokens]
+                return self._indices
+
+            @property
+            def keywords(self) -> list[str]:
+                if self._keywords is None:
+                    self._keywords = self.set_keywords(self.nlp_engine, self.lemmas, self.language)
+                return self._keywords
+
+        _LazyArtifacts = LazyArtifacts
+    return _LazyArtifacts(entities, doc, engine, language, scores)
+
+
+def build_recognizers(config: ScanConfig, has_ner: bool, extra: list[Any], nlp: Any = None) -> list[Any]:
     """Presidio's predefined recognizers for the language, ours, the user's, the plugins'."""
     from presidio_analyzer import RecognizerRegistry
 
+    from . import patterns
     from . import recognizers as ours
 
     registry = RecognizerRegistry(supported_languages=[config.language])
@@ -172,19 +215,22 @@ def build_recognizers(config: ScanConfig, has_ner: bool, extra: list[Any]) -> li
     found = []
     for rec in registry.recognizers:
         if type(rec).__name__ == "CreditCardRecognizer":
-            rec = ours.LongCardRecognizer(config.language)
+            rec = patterns.LongCardRecognizer(config.language)
         elif type(rec).__name__ == "PhoneRecognizer":
-            rec = ours.WindowedPhoneRecognizer(config.language)
+            rec = patterns.WindowedPhoneRecognizer(config.language)
         if type(rec).__name__ == "SpacyRecognizer" and not has_ner:
             continue
         found.append(rec)
     if config.language == "en":
-        found += [ours.PersonCueRecognizer(), ours.SignOffRecognizer(), ours.PhoneGroupsRecognizer(),
-                  ours.StreetAddressRecognizer()]
+        found += [ours.PersonCueRecognizer(), ours.SignOffRecognizer(), patterns.PhoneGroupsRecognizer(),
+                  patterns.StreetAddressRecognizer()]
         if has_ner:
-            found += [ours.NerNameRecognizer(), ours.NameListRecognizer(), ours.NameLineRecognizer()]
-    found += ours.deny_list_recognizers({e: list(w) for e, w in config.deny}, config.language)
-    found += ours.pattern_recognizers([{"entity": e, "regex": r, "score": s} for e, r, s in config.patterns],
+            from .name_rules import GazetteerNameRecognizer
+
+            found += [ours.NerNameRecognizer(), ours.NameListRecognizer(), ours.NameLineRecognizer(),
+                      GazetteerNameRecognizer(nlp)]
+    found += patterns.deny_list_recognizers({e: list(w) for e, w in config.deny}, config.language)
+    found += patterns.pattern_recognizers([{"entity": e, "regex": r, "score": s} for e, r, s in config.patterns],
                                       config.language)
     found += list(extra)
     wanted = set(config.entities)

@@ -84,23 +84,34 @@ def find(turns: list[Turn], scanner: Scanner, *, propagate: bool = True,
     A value the reviewer rejected anywhere is not carried to other places.
     """
     never = rejected_values(turns, human or {})
-    found = scanner.scan([t.text for t in turns], report=report, processes=processes)
-    found = _drop_brand_names(turns, found)
+    found = scan_texts(scanner, [t.text for t in turns], report=report, processes=processes)
     findings = [
         Finding(t.record_id, t.turn, s.start, s.end, s.entity, s.score, s.recognizer, t.text[s.start:s.end])
         for t, spans in zip(turns, found) for s in spans
     ]
     if propagate:
-        findings += _propagate(turns, found, never, scanner.allow)
+        findings += _propagate(turns, found, never, scanner.allow, getattr(scanner, "names", None))
     findings.sort(key=lambda f: (f.record_id, f.turn, f.start, f.end, f.entity))
     return findings
 
 
-def _propagate(turns: list[Turn], found: list[tuple[Span, ...]], never: set[str], allow: set[str]) -> list[Finding]:
+def scan_texts(scanner: Scanner, texts: Sequence[str], *, report: Callable[[int, int], None] | None = None,
+               processes: int = 1) -> list[tuple[Span, ...]]:
+    """The scanner's spans for each text, less the "names" the whole set of texts shows to be
+    products or brands (see _drop_brand_names and _drop_thing_names). The step and the leak
+    check both scan this way, so the check does not count what the step judged no person."""
+    found = scanner.scan(texts, report=report, processes=processes)
+    turns = [Turn("", i, text) for i, text in enumerate(texts)]
+    return _drop_thing_names(turns, _drop_brand_names(turns, found))
+
+
+def _propagate(turns: list[Turn], found: list[tuple[Span, ...]], never: set[str], allow: set[str],
+               names: Any = None) -> list[Finding]:
     """Every other verbatim (whole-word) occurrence of a found value.
 
     Within its conversation every value is carried, and so are the parts of a full name
-    ("Kudryashov" of "Gregory Kudryashov"). A value `carried_everywhere` is looked for in every
+    ("Kudryashov" of "Gregory Kudryashov"; not an English word of it, with `names`: "Still" of
+    "my order still hasn't"). A value `carried_everywhere` is looked for in every
     conversation, except a name the language model found in under BRAND_SHARE of the (at least
     BRAND_MIN_TURNS) turns that contain it: a product it sometimes takes for a person.
     """
@@ -123,7 +134,7 @@ def _propagate(turns: list[Turn], found: list[tuple[Span, ...]], never: set[str]
                     if part.islower():  # "my name is borna": later "Borna" is the same person
                         part = part.title()
                     if len(part) >= 3 and part[0].isupper() and part not in never \
-                            and original_key(part) not in allow:
+                            and original_key(part) not in allow and not (names and names.is_common(part)):
                         local[t.record_id].setdefault(part, (s.entity, s.score))
     if not values and not local:
         return []
@@ -198,6 +209,51 @@ def _drop_brand_names(turns: list[Turn], found: list[tuple[Span, ...]]) -> list[
     if not brands:
         return found
     return [tuple(s for s in spans if not (s.recognizer in _MODEL_ONLY and t.text[s.start:s.end] in brands))
+            for t, spans in zip(turns, found)]
+
+
+# A "name" written like a thing at least THING_MIN times, and in at least THING_SHARE of its
+# occurrences, is a product or a feature: after an article or a possessive ("the Tempo Lite",
+# "my Gateway"), or before a model number or a word of things ("Vault 10", "Smart Shift mode").
+# People's names are written that way once in a while ("the Sokolov novel"), products all the
+# time; a name must be found in the same dataset that often to be taken for one.
+THING_MIN = 2
+THING_SHARE = 0.25
+_THING_BEFORE = re.compile(r"(?:^|\W)(?:the|a|an|my|your|our|their|his|her|its)[ \t]+$", re.IGNORECASE)
+_THING_AFTER = re.compile(r"[ \t]*(?:[-#]?\d|(?P<word>[^\W\d_]+))")  # on the same line
+_USERS = ("deny_list_", "pattern_")  # the user's own lists and patterns are never second-guessed
+
+
+def _drop_thing_names(turns: list[Turn], found: list[tuple[Span, ...]]) -> list[tuple[Span, ...]]:
+    from .names import THING_AFTER
+
+    values = {t.text[s.start:s.end].strip() for t, spans in zip(turns, found) for s in spans
+              if s.entity == "PERSON" and not s.recognizer.startswith(_USERS)}
+    values.discard("")
+    if not values:
+        return found
+    by_first: dict[str, list[str]] = defaultdict(list)
+    for value in values:
+        words = _WORD.findall(value)
+        if words:
+            by_first[words[0]].append(value)
+    seen: dict[str, int] = defaultdict(int)
+    thing: dict[str, int] = defaultdict(int)
+    for t in turns:
+        for w in by_first.keys() & set(_WORD.findall(t.text)):
+            for value in by_first[w]:
+                for start in _occurrences(t.text, value):
+                    seen[value] += 1
+                    end = start + len(value)
+                    after = _THING_AFTER.match(t.text, end)
+                    if _THING_BEFORE.search(t.text, max(0, start - 8), start) or after is not None and (
+                            after.group("word") is None or after.group("word").casefold() in THING_AFTER):
+                        thing[value] += 1
+    things = {v for v in values if thing[v] >= THING_MIN and thing[v] >= THING_SHARE * seen[v]}
+    if not things:
+        return found
+    return [tuple(s for s in spans if not (s.entity == "PERSON" and not s.recognizer.startswith(_USERS)
+                                           and t.text[s.start:s.end].strip() in things))
             for t, spans in zip(turns, found)]
 
 

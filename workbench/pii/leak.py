@@ -1,5 +1,8 @@
-"""The leak check: after an export, read back its train and holdout files and look for what the
-pii step should have removed.
+"""The leak check: after an export, read back its train, holdout and quarantine files and look
+for what the pii step should have removed.
+
+quarantine.jsonl keeps the first characters of every unreadable input row; with a pii step in
+the recipe they are scanned and scrubbed too (scrub_quarantine) before the export is written.
 
 Two questions, answered in report.json's `leak_check` (counts and file:line places only, never
 the values):
@@ -22,7 +25,7 @@ from typing import Any
 
 from ..errors import LeakFound
 from .entities import NER_ENTITIES, STAND_IN
-from .findings import carried_everywhere
+from .findings import carried_everywhere, scan_texts
 
 MIN_VALUE = 3
 MAX_PLACES = 20
@@ -30,7 +33,8 @@ _WORD = re.compile(r"\w+")
 
 
 def exported_texts(path: Path) -> Iterator[tuple[int, str]]:
-    """(line or row number, string) for every string value in an exported file."""
+    """(line or row number, string) for every string value in an exported file (for
+    quarantine.jsonl: the reason and the raw text)."""
     if path.suffix == ".parquet":
         import polars as pl
 
@@ -45,11 +49,15 @@ def exported_texts(path: Path) -> Iterator[tuple[int, str]]:
             except json.JSONDecodeError:
                 yield i, line.rstrip("\n")
                 continue
+            if path.name == "quarantine.jsonl" and isinstance(value, dict):
+                value = {k: value.get(k) for k in _QUARANTINE_KEYS}
             for text in _strings(value):
                 yield i, text
 
 
 _SKIP_KEYS = {"role", "from", "id", "origin", "category"}
+# quarantine.jsonl: the input file's path and the line number are the user's own, not data.
+_QUARANTINE_KEYS = ("reason", "raw")
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -70,13 +78,21 @@ def scrubbed_values(findings: Iterable[tuple[str, str, str, str, str]],
 
     `findings` are (record_id, entity, value, span key, found_by); `rejected` holds the
     (record_id, span key) pairs a reviewer rejected. Looked up: every scrubbed value of a
-    pattern type (emails, cards, ...) and the full names the step carried to their other
-    occurrences (see findings.carried_everywhere). A single word the language model took for
-    a name is not: "Tom" elsewhere is most likely another Tom. A value rejected in one place
-    and scrubbed in another is a conflict only the reviewer can settle; it is counted.
+    pattern type (emails, cards, ...) and the full names the step carried to other
+    conversations (see findings.carried_everywhere). A name carried only within its own
+    conversation is not, nor a single word the language model took for a name: "Tom"
+    elsewhere is most likely another Tom. A value rejected in one place and scrubbed in
+    another is a conflict only the reviewer can settle; it is counted.
     """
     rows = list(findings)
-    carried = {value.strip() for _, _, value, _, by in rows if by == "propagated"}
+    found_in: dict[str, list[str]] = defaultdict(list)  # record -> values found there, not carried
+    for record_id, _, value, _, by in rows:
+        if by != "propagated":
+            found_in[record_id].append(value)
+    # Carried to another conversation: into a record where neither it nor a name holding it
+    # ("Okafor" of "Sam Okafor") was found.
+    carried = {value.strip() for record_id, _, value, _, by in rows
+               if by == "propagated" and not any(value.strip() in v for v in found_in[record_id])}
     scrubbed: dict[str, str] = {}
     kept: set[str] = set()
     for record_id, entity, value, key, found_by in rows:
@@ -99,7 +115,7 @@ def check_files(files: list[Path], scanner: Any, originals: dict[str, str], *, i
     entries: list[tuple[str, int, str]] = []
     for path in files:
         entries += [(path.name, line, text) for line, text in exported_texts(path)]
-    found = scanner.scan([text for _, _, text in entries])
+    found = scan_texts(scanner, [text for _, _, text in entries])
     still: Counter[str] = Counter()
     places: list[dict[str, Any]] = []
     for (name, line, text), spans in zip(entries, found):
@@ -179,13 +195,14 @@ def check_export(result: Any, recipe: Any, registry: Any, *, store: Any = None, 
         rejected, stand_ins = set(), set()
     originals, conflicts = scrubbed_values(rows, rejected)
     ignore = stand_ins | {value.strip() for rid, _, value, key, _ in rows if (rid, key) in rejected}
-    files = [result.out_dir / name for name in result.report["files"]
-             if name not in ("removed.jsonl", "quarantine.jsonl")]
+    files = [result.out_dir / name for name in result.report["files"] if name != "removed.jsonl"]
     section = check_files(files, scanner, originals, ignore=ignore)
     section["values_kept_by_reviewer_and_scrubbed_elsewhere"] = conflicts
+    section["quarantine_rows_scrubbed"] = _scrubbed_rows(result.out_dir / "quarantine.jsonl")
     section["allowed"] = bool(allow_leaks and section["leaked"])
     result.report["leak_check"] = section
     _rewrite_report(result.out_dir / "report.json", result.report)
+    _rewrite_card(result.out_dir / "DATA_CARD.md", result.report)
     if section["leaked"] and not allow_leaks:
         still = sum(section["still_found"].values())
         where = ", ".join(f"{p['file']}:{p['line']}" for p in section["places"][:5])
@@ -197,7 +214,104 @@ def check_export(result: Any, recipe: Any, registry: Any, *, store: Any = None, 
     return section
 
 
+def _scrubbed_rows(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with open(path, encoding="utf-8") as f:
+        return sum(1 for line in f if QUARANTINE_NOTE in line)
+
+
 def _rewrite_report(path: Path, report: dict[str, Any]) -> None:
+    _write_atomically(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+
+def _rewrite_card(path: Path, report: dict[str, Any]) -> None:
+    """The data card again, now that report.json has its leak_check section."""
+    from ..export import data_card
+
+    _write_atomically(path, data_card({k: v for k, v in report.items() if k != "created_at"}))
+
+
+def _write_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
     os.replace(tmp, path)
+
+
+# -- the data card ---------------------------------------------------------------------------
+def data_card_lines(report: dict[str, Any]) -> list[str]:
+    """The data card's section on the leak check (none when the export had no pii step)."""
+    check = report.get("leak_check")
+    if not check:
+        return []
+    files = ", ".join(f"`{name}`" for name in check["files"])
+    still = check["still_found"]
+    lines = ["## Personal data leak check", "",
+             f"After the export, {files} were read back ({check['texts_scanned']:,} texts) and scanned "
+             "again with the pii step's settings.", ""]
+    if not check["leaked"]:
+        lines.append(f"Passed: none of the {check['originals_checked']:,} personal values recorded and scrubbed "
+                     "by the pii step appears in them, and a fresh scan finds no span of a scrubbed type.")
+    else:
+        verdict = "kept anyway (`--allow-leaks`)" if check.get("allowed") else "failed"
+        lines.append(f"**Leak check {verdict}**: {check['originals_found']:,} of the "
+                     f"{check['originals_checked']:,} recorded personal values appear verbatim, and a fresh "
+                     f"scan still finds {sum(still.values()):,} span(s) of scrubbed types.")
+    if still or check["originals_found_by_entity"]:
+        lines += ["", "| entity | spans still found | recorded values found verbatim |", "|---|---:|---:|"]
+        for entity in sorted(set(still) | set(check["originals_found_by_entity"])):
+            lines.append(f"| {entity} | {still.get(entity, 0):,} | "
+                         f"{check['originals_found_by_entity'].get(entity, 0):,} |")
+    if check["places"]:
+        where = ", ".join(f"`{p['file']}:{p['line']}`" for p in check["places"][:10])
+        lines += ["", f"First places (values are never written here): {where}."]
+    conflicts = check.get("values_kept_by_reviewer_and_scrubbed_elsewhere", 0)
+    if conflicts:
+        lines += ["", f"{conflicts:,} value(s) a reviewer kept in one place were scrubbed in another; "
+                  "they are not counted as leaks."]
+    quarantined = check.get("quarantine_rows_scrubbed")
+    if quarantined:
+        lines += ["", f"Personal data was removed from the raw text of {quarantined:,} quarantined row(s)."]
+    return lines + [""]
+
+
+# -- quarantined rows --------------------------------------------------------------------------
+QUARANTINE_NOTE = "(personal data removed from the raw text by the pii step: "
+
+
+def scrub_quarantine(quarantine: list[dict[str, Any]], recipe: Any, registry: Any,
+                     project_dir: Path | None = None) -> list[dict[str, Any]]:
+    """The quarantine with personal data replaced in each row's raw text and reason.
+
+    A quarantined row never reached the recipe, but its first characters are exported for the
+    user to fix it; with a pii step in the recipe they go through the same scanner. Found spans
+    become placeholders (`<PERSON>`); in drop_row mode the raw text is withheld. The reason of a
+    scrubbed row says so (QUARANTINE_NOTE). Without a pii step the quarantine is unchanged.
+    """
+    specs = [s for s in recipe.steps if s.name == "pii"]
+    if not specs or not quarantine:
+        return quarantine
+    from .entities import placeholder
+    from .replace import apply, merge
+
+    step = registry.build_step(specs[-1], recipe.source)
+    scanner = step.scanner(project_dir, registry)
+    fields = [(q.get("raw") or "", q.get("reason") or "") for q in quarantine]
+    found = scanner.scan([text for pair in fields for text in pair])
+    out = []
+    for i, (q, (raw, reason)) in enumerate(zip(quarantine, fields)):
+        raw_spans, reason_spans = found[2 * i], found[2 * i + 1]
+        if not raw_spans and not reason_spans:
+            out.append(q)
+            continue
+        entities = ", ".join(sorted({s.entity for s in (*raw_spans, *reason_spans)}))
+        row = dict(q)
+        row["reason"] = apply(reason, merge((s.start, s.end, s.entity, s.score) for s in reason_spans),
+                              lambda entity, _: placeholder(entity)) + f" {QUARANTINE_NOTE}{entities})"
+        if step.mode == "drop_row":
+            row["raw"] = ""
+        else:
+            row["raw"] = apply(raw, merge((s.start, s.end, s.entity, s.score) for s in raw_spans),
+                               lambda entity, _: placeholder(entity))
+        out.append(row)
+    return out

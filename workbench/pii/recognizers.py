@@ -1,7 +1,8 @@
-"""Recognizers Presidio lacks, added to its own: names after a cue, phone numbers written the
-way people outside the eight default regions write them, 19-digit cards, street addresses,
-and the user's deny lists and patterns.
+"""Recognizers Presidio lacks, added to its own: names announced by a cue ("my name is ...",
+"Dr. ...", a sign-off), full names the model calls something else, names in lists and on lines
+of their own. The shared base for regex recognizers with a `value` group is here too.
 
+Number and address recognizers are in patterns.py, the name-list rules in name_rules.py.
 Imported only when a scan is built (it imports presidio_analyzer).
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, Pattern, PatternRecognizer, RecognizerResult
-from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, PhoneRecognizer
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
+
+from .names import ORG_WORDS
 
 
 def _result(entity: str, start: int, end: int, score: float, recognizer: EntityRecognizer) -> RecognizerResult:
@@ -68,7 +70,8 @@ _NOT_NAMES = frozenset("""
 a an the i i'm im it its it's this that there here he she they we you your my our me us
 sorry afraid not so very just still also now back home here calling writing having trying going
 looking glad happy sure new from with on in at for to of and or but yes no ok okay hi hello hey
-thanks thank please dear sir madam team support customer care service all everyone everybody
+thanks thank thx thnx thanx ty tysm please dear sir madam team support customer care service all
+everyone everybody
 mr mrs ms miss dr prof user assistant agent admin manager
 monday tuesday wednesday thursday friday saturday sunday january february march april june july
 august september october november december
@@ -89,8 +92,11 @@ class PersonCueRecognizer(RegexGroupRecognizer):
         (rf"(?i:\b(?:by|contact|attn|attention|signed|author|customer|client|patient|employee|from|to|cc)"
          rf"[ \t]*:)[ \t]*(?P<value>{_FULL_NAME})[ \t]*$", 0.6),
         # Titles and salutations before a capitalised name.
-        (rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Dear|Hi|Hello|Hey|Thanks|Thank you|Regards|Cheers"
-         rf"|Sincerely|Best)\.?,?[ \t]+(?P<value>{_FULL_NAME})", 0.6),
+        (rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Mme|Mlle|Dear|Hi|Hello|Hey|Thanks|Thank you|Regards"
+         rf"|Cheers|Sincerely|Best|Rev|Fr|Capt|Sgt|Lt|Col|Cpl|Det|Insp|Hon|Dame|Lord|Lady|Rabbi|Imam|Pastor"
+         rf"|Herr|Frau|Sr|Sra|Srta)\.?,?[ \t]+(?P<value>{_FULL_NAME})", 0.6),
+        # The same in lower case, where the full stop tells "dr." the title from "dr" the drive.
+        (rf"(?i:\b(?:mr|mrs|ms|mx|dr|prof|rev|capt|sgt)\.)[ \t]*(?P<value>[^\W\d_][^\W\d_'’-]+)", 0.5),
         # A sign-off: the name alone on the line after "Regards," or "Thanks,".
         (rf"(?i:\b(?:regards|thanks|thank you|cheers|sincerely|best|yours))[,!.]?[ \t]*\n[ \t]*(?P<value>{_FULL_NAME})[ \t]*$", 0.6),
         # Family and work relations announce a name: "my kid Lukas", "my boss, Dana Reyes".
@@ -120,27 +126,16 @@ class PersonCueRecognizer(RegexGroupRecognizer):
         return not any(w in _NOT_PERSON_WORDS or (i and w in STOP_WORDS) for i, w in enumerate(words))
 
 
-# Words that make a capitalised phrase an organisation or a place rather than a person.
-_NOT_PERSON_WORDS = frozenset("""
-inc ltd llc plc corp corporation co company companies group holdings bank university college
-school academy institute foundation association society club team league council committee
-ministry department agency office services service solutions systems technologies technology
-tech software labs lab studio studios partners associates consulting media news networks
-network international global industries industry energy home house homes hotel hospital
-clinic center centre church museum library airport station street avenue road city
-county state republic kingdom united north south east west new san santa los las el la le
-saint st fort port mount lake river island islands valley beach bay market markets store shop
-email e-mail phone mobile address
-app apps cloud online data public explorer support care customer account settings menu
-weekly times journal magazine records music orchestra band festival
-""".split())
+# Words that make a capitalised phrase an organisation, a place or a product rather than a person.
+_NOT_PERSON_WORDS = ORG_WORDS | {"el", "la", "le", "explorer"}
 
 # A span the language model calls a person that holds one of these words is a company, a team
 # or an interface label ("Acme Support", "Customer Care", "Download PDF"), never a person.
 _NEVER_IN_A_NAME = frozenset("""
 inc ltd llc plc corp corporation company group holdings bank university college school institute
 foundation association team support care customer service services app settings menu account
-email password download pdf login update regards thanks cheers sincerely
+email password download pdf login update regards thanks cheers sincerely finance financial insurance
+utilities utility electric plus pro lite app gateway sensor thermostat battery router mode kit adapter
 """.split())
 
 
@@ -149,6 +144,8 @@ def not_a_name(value: str) -> bool:
     from spacy.lang.en.stop_words import STOP_WORDS
 
     words = [w.lower().strip(".,:;!?'’\"()") for w in value.split()]
+    if not words or words[0] == "the" or any(c.isdigit() for c in value):  # "The Rebate Finder", "V-422"
+        return True
     return any(w in _NEVER_IN_A_NAME for w in words) or (len(words) == 1 and words[0] in STOP_WORDS)
 
 
@@ -268,126 +265,3 @@ class NameListRecognizer(LocalRecognizer):
                 out += [_result("PERSON", a, b, 0.6, self) for a, b in items
                         if text[a:b].lower() not in _NOT_NAMES]
         return out
-
-
-class PhoneGroupsRecognizer(RegexGroupRecognizer):
-    """Phone numbers in digit groups, as written outside the US ("699 956 915", "(37) 788-063").
-
-    Presidio's phone recognizer only knows eight regions and scores numbers from elsewhere
-    0.4; these shapes are scored on their own, higher when a phone word is near.
-    """
-
-    ENTITY = "PHONE_NUMBER"
-    CONTEXT = ["phone", "mobile", "cell", "call", "tel", "telephone", "fax", "office", "desk", "number",
-               "reach", "text", "sms", "whatsapp", "answering", "contact", "registered"]
-    PATTERNS = [
-        # 2-4 digit groups separated by one space, dot or dash, or a bracketed area code.
-        (r"(?<![\w+.-])(?P<value>(?:\+\d{1,6}[ .-]?)?(?:\(\d{1,4}\)[ ]?|\d{2,4}[ .-])(?:\d{2,4}[ .-]){0,3}\d{2,6}"
-         r"(?:[ \t]*(?:x|ext\.?)[ \t]*\d{1,6})?)(?![\w.-]?\d)(?!\.\d)", 0.45),
-    ]
-
-    def accept(self, value: str, match: re.Match[str], text: str) -> bool:
-        value = re.sub(r"[ \t]*(?:x|ext\.?)[ \t]*\d+$", "", value)  # the extension
-        digits = sum(c.isdigit() for c in value)
-        if not 7 <= digits <= (15 if value.startswith("+") else 12):
-            return False
-        seps = {c for c in value if c in ".- "}
-        if len(seps) > 1 and "(" not in value:
-            return False  # "12-3 45.6" mixes separators: a list of numbers, not a phone
-        groups = re.split(r"[ .()-]+", value.strip("()+"))
-        groups = [g for g in groups if g]
-        if len(groups) < 2:
-            return False
-        # Dates (2003-08-28, 28.08.2003) and times are not phones.
-        if len(groups) == 3 and (len(groups[0]) == 4 or len(groups[2]) == 4) and "(" not in value \
-                and "+" not in value and min(len(g) for g in groups) <= 2:
-            return False
-        return True
-
-
-class WindowedPhoneRecognizer(PhoneRecognizer):
-    """Presidio's phone recognizer, run only on the stretches of text that hold 7+ digits.
-
-    python-phonenumbers tries every digit run of the whole text in each of eight regions
-    (years, house numbers, prices); it was a third of the scan's time. The windows keep one
-    character on each side, so its own boundary checks see what they would have seen.
-    """
-
-    WINDOW = re.compile(r"[+(]?\d[\d \t().\-/]{5,30}\d(?:[ \t]*(?:x|ext\.?|extension|#)[ \t]*\d{1,6})?")
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(supported_language=supported_language, name="PhoneRecognizer")
-        # A number written with its country code parses the same in every region: one is enough.
-        self.international = PhoneRecognizer(supported_language=supported_language, name="PhoneRecognizer",
-                                             supported_regions=self.supported_regions[:1])
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
-        out = []
-        for m in self.WINDOW.finditer(text):
-            digits = sum(c.isdigit() for c in m.group())
-            if not 7 <= digits <= 18:  # longer runs are card or account numbers
-                continue
-            a, b = max(0, m.start() - 1), min(len(text), m.end() + 1)
-            parse = self.international.analyze if m.group().startswith("+") else super().analyze
-            for r in parse(text[a:b], entities, None):
-                r.start += a
-                r.end += a
-                r.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] = self.id
-                out.append(r)
-        return EntityRecognizer.remove_duplicates(out)
-
-
-class LongCardRecognizer(CreditCardRecognizer):
-    """Credit cards of 13 to 19 digits; Presidio's pattern stops at 17 (Luhn still decides)."""
-
-    PATTERNS = CreditCardRecognizer.PATTERNS + [
-        Pattern("Card numbers of 17-19 digits (weak)",
-                r"\b(?:4\d{3}|5[0-5]\d{2}|6\d{3}|3\d{3}|2\d{3})(?:[- ]?\d{4}){3}[- ]?\d{1,3}\b", 0.3),
-        Pattern("Mastercard 2-series (weak)", r"\b2[2-7]\d{2}(?:[- ]?\d{4}){3}\b", 0.3),
-        Pattern("JCB 15 digits (weak)", r"\b(?:2131|1800)[- ]?\d{4}[- ]?\d{4}[- ]?\d{3}\b", 0.3),
-        Pattern("Maestro 12-19 digits (weak)", r"\b(?:50|5[6-9]|6\d)\d{10,17}\b", 0.3),
-    ]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(patterns=self.PATTERNS, supported_language=supported_language,
-                         name="CreditCardRecognizer")
-
-
-_STREET_WORDS = (r"Street|St|Avenue|Ave|Road|Rd|Drive|Dr|Lane|Ln|Boulevard|Blvd|Way|Court|Ct|Place|Pl"
-                 r"|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Crescent|Close"
-                 r"|Gardens|Row|Mews|Strasse|Straße|Str|Weg|Gasse|Platz|Rue|Via|Calle|Avenida|Laan|Vej|Gata|Gate|Katu|Tie")
-
-
-class StreetAddressRecognizer(RegexGroupRecognizer):
-    """A house number, street name and street word, with the town, state and ZIP that follow."""
-
-    ENTITY = "STREET_ADDRESS"
-    FLAGS = re.MULTILINE
-    CONTEXT = ["address", "street", "live", "lives", "ship", "deliver", "delivery", "billing", "install"]
-    PATTERNS = [
-        (rf"(?P<value>\b\d{{1,6}}[A-Za-z]?(?:[ \t]+[A-ZÀ-Ž][\w'.-]*){{1,4}}[ \t]+(?:{_STREET_WORDS})\b\.?"
-         rf"(?:,?[ \t]+(?:Apt|Apartment|Suite|Unit|Ste|Fl|Floor|#)\.?[ \t]*#?\w+)?"
-         rf"(?:,[ \t]*[A-Z][\w .'-]+?(?:,[ \t]*[A-Z]{{2}})?(?:[ \t]+\d{{5}}(?:-\d{{4}})?)?(?=[.,;)]?(?:\s|$)))?)", 0.55),
-        # Continental order: street word first or joined, then the number ("Feldstrasse 42").
-        (rf"(?P<value>\b(?:[A-ZÀ-Ž][\w'-]*[ \t]+)?[A-ZÀ-Ž]\w*(?:strasse|straße|weg|gasse|platz|vej|gata|gatan|katu|laan)"
-         rf"[ \t]+\d{{1,5}}[a-z]?\b)", 0.5),
-    ]
-
-
-def deny_list_recognizers(deny: dict[str, list[str]], language: str) -> list[EntityRecognizer]:
-    """One recognizer per entity whose listed words are always that entity."""
-    return [PatternRecognizer(supported_entity=entity, deny_list=list(words), name=f"deny_list_{entity}",
-                              supported_language=language)
-            for entity, words in sorted(deny.items()) if words]
-
-
-def pattern_recognizers(patterns: list[dict[str, Any]], language: str) -> list[EntityRecognizer]:
-    """The user's regexes: [{entity, regex, score?, context?}]."""
-    out = []
-    for i, spec in enumerate(patterns):
-        out.append(PatternRecognizer(
-            supported_entity=spec["entity"], name=f"pattern_{spec['entity']}_{i + 1}",
-            patterns=[Pattern(f"{spec['entity']} pattern {i + 1}", spec["regex"], float(spec.get("score", 0.85)))],
-            context=spec.get("context"), supported_language=language,
-        ))
-    return out

@@ -213,3 +213,43 @@ def _flag_span(rec: ReviewRecord, target: str, detail: dict[str, Any]) -> Review
         return None
     return ReviewSpan(turn, start, end, str(detail.get("entity") or "PII"), 1.0, "reviewer",
                       rec.messages[turn]["content"][start:end], "added")
+
+
+# -- what the PII tab runs ---------------------------------------------------------------------
+def allow_list_path(project: Any):
+    """The allow-list file of the recipe's pii step (or the default one)."""
+    from ..errors import WorkbenchError
+    from ..steps.pii import ALLOW_LIST_FILE, Pii
+
+    try:
+        specs = [s for s in project.recipe().steps if s.name == STEP]
+        step = Pii.from_params(specs[-1].params) if specs else Pii()
+    except WorkbenchError:
+        step = Pii()
+    return step.allow_file(project.path) or project.path / ALLOW_LIST_FILE
+
+
+def scan_project(project: Any, progress: Any, cancelled: Any) -> str:
+    """Find PII: the whole recipe when it has a pii step, else the step with its defaults.
+
+    Returns a note for the user ("" when the recipe ran).
+    """
+    from ..errors import WorkbenchError
+    from ..steps.base import StepContext
+    from ..steps.pii import Pii
+
+    recipe = project.recipe()
+    if any(s.name == STEP for s in recipe.steps):
+        project.run(progress=progress, cancelled=cancelled)
+        return ""
+    records = project.records()
+    if records.height == 0:
+        raise WorkbenchError("The project has no records yet; import a file first.")
+    ctx = StepContext(step=STEP, human={(d.record_id, d.target): d
+                                        for d in project.store.decisions(STEP).values()},
+                      project_dir=project.path, cache_dir=project.path / ".workbench" / "cache",
+                      store=project.store, progress=progress, cancelled=cancelled,
+                      registry=project.registry())
+    Pii().run(records, ctx)
+    return ("The recipe has no pii step yet, so these findings come from its default settings. Add "
+            "[[recipe.steps]] name = \"pii\" to workbench.toml so that exports scrub them.")

@@ -17,12 +17,15 @@ from typing import Any
 
 from .engine import ScanConfig, build_recognizers, load_spacy, make_nlp_engine, needs_ner
 from .entities import may_hold
+from .names import gazetteer, ordinary_words
 
 Report = Callable[[int, int], None]
 
 # Below this many distinct texts a second process costs more to start than it saves.
 PARALLEL_MIN_TEXTS = 3000
-BATCH = 256  # texts per spaCy batch
+BATCH = 256  # texts per scan batch
+NER_BATCH = 64  # docs per spaCy batch
+NER_WINDOW: int | None = 6  # tokens the model reads either side of a capitalised word (None: all)
 CACHE_LIMIT = 200_000  # distinct texts remembered per scanner
 
 
@@ -58,7 +61,7 @@ class Scanner:
             else load_spacy("none", config.language)
         self.ner = self.model is not None
         self.engine = make_nlp_engine(self.nlp, config.language)
-        self.recognizers = build_recognizers(config, self.ner, self.extra)
+        self.recognizers = build_recognizers(config, self.ner, self.extra, self.nlp)
         for rec in self.recognizers:
             if not rec.is_loaded:
                 rec.load()
@@ -69,6 +72,7 @@ class Scanner:
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=self.engine,
                                        supported_languages=[config.language])
         self.allow = {a.strip().casefold() for a in config.allow_list if a.strip()}
+        self.names = gazetteer(self.nlp) if self.ner else None
         self.cache: dict[str, tuple[Span, ...]] = {}
         self.ner_cache: dict[str, tuple[tuple[int, int, str], ...]] = {}
         self.docs: dict[str, Any] = {}  # texts the model read whole, until analysed
@@ -111,41 +115,49 @@ class Scanner:
 
     # The language model runs on paragraphs, not whole texts: a paragraph seen before (a
     # greeting, a signature, a reply template) is not read again, and one whose capitalised
-    # words are all common ones ("What are my options?") cannot hold a name it would find. A
-    # text of one paragraph is tokenized once: the model's doc is also the recognizers' doc.
+    # words are all common ones ("What are my options?") cannot hold a name it would find.
+    # Within a paragraph it reads only the stretches around capitalised words (see _windows).
+    # A text of one paragraph is tokenized once: the model's doc is also the recognizers' doc.
     def _recognize_segments(self, texts: list[str]) -> None:
-        todo: dict[str, Any] = {}  # segment (as shown to the model) -> str or Doc
+        todo: dict[str, Any] = {}  # segment (as shown to the model) -> its Doc
+        whole: set[str] = set()  # segments that are a whole text: their Doc is kept for the recognizers
         titled = set()
         for text in texts:
             lower = _all_lower(text)
             segments = _segments(text)
-            whole = len(segments) == 1 and segments[0] == (0, len(text))
+            one = len(segments) == 1 and segments[0] == (0, len(text))
             for a, b in segments:
                 seg = text[a:b]
                 shown = _title_case(seg) if lower else seg
                 if shown in todo or not (lower or _may_name(seg)):
                     continue
-                if whole and not lower:
+                if one and not lower:
                     todo[shown] = self.nlp.make_doc(text)
+                    whole.add(shown)
                 elif shown not in self.ner_cache:
-                    todo[shown] = shown
+                    todo[shown] = self.nlp.make_doc(shown)
                     if shown != seg:
                         titled.add(shown)
-        for seg, doc in zip(todo, self.nlp.pipe(todo.values(), batch_size=64)):
-            ents = tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
+        parts = []  # (segment, character offset, doc the model reads)
+        for seg, doc in todo.items():
+            for a, b in _windows(doc, self.names):
+                parts.append((seg, doc[a].idx, doc if (a, b) == (0, len(doc)) else doc[a:b].as_doc()))
+        found: dict[str, list[tuple[int, int, str]]] = {seg: [] for seg in todo}
+        for (seg, offset, _), read in zip(parts, self.nlp.pipe((p[2] for p in parts), batch_size=NER_BATCH)):
+            found[seg] += [(offset + e.start_char, offset + e.end_char, e.label_) for e in read.ents]
+        for seg, doc in todo.items():
+            ents = tuple(found[seg])
             if seg in titled:
                 # Read in title case every word looks like a name: keep only full names.
                 ents = tuple(e for e in ents if e[2] in ("PERSON", "PER") and " " in seg[e[0]:e[1]].strip())
             self.ner_cache[seg] = ents
-            if not isinstance(todo[seg], str):
-                self.docs[seg] = doc
+            if seg in whole:
+                self.docs[seg] = _with_ents(doc, ents)
         if len(self.ner_cache) > CACHE_LIMIT:
             self.ner_cache.clear()
 
     def _doc(self, text: str) -> Any:
         """The tokenized text with the entities of its segments (no model run here)."""
-        from spacy.util import filter_spans
-
         done = self.docs.pop(text, None)
         if done is not None:
             return done
@@ -153,16 +165,11 @@ class Scanner:
         if not self.ner:
             return doc
         lower = _all_lower(text)
-        spans = []
+        ents = []
         for a, b in _segments(text):
             seg = text[a:b]
-            for s, e, label in self.ner_cache.get(_title_case(seg) if lower else seg, ()):
-                span = doc.char_span(a + s, a + e, label=label, alignment_mode="expand")
-                if span is not None:
-                    spans.append(span)
-        if spans:
-            doc.ents = filter_spans(spans)
-        return doc
+            ents += [(a + s, a + e, label) for s, e, label in self.ner_cache.get(_title_case(seg) if lower else seg, ())]
+        return _with_ents(doc, ents)
 
     def _analyze_doc(self, text: str, doc: Any) -> tuple[Span, ...]:
         from presidio_analyzer import EntityRecognizer
@@ -184,20 +191,50 @@ class Scanner:
                 results.append(r)
         if not results:
             return ()
-        results = self.analyzer._enhance_using_context(text, results, artifacts, used, None)
-        results = [r for r in results if r.entity_type in entities and r.score >= self.config.score_threshold]
-        results = EntityRecognizer.remove_duplicates(results)
-        spans = []
+        # Context words only change the scores of recognizers that have some; Presidio's enhancer
+        # deep-copies every result, so the others skip it.
+        with_context = [rec for rec in used if rec.context]
+        if with_context:
+            ids = {rec.id for rec in with_context}
+            key = results[0].RECOGNIZER_IDENTIFIER_KEY
+            enhance = [r for r in results if r.recognition_metadata.get(key) in ids]
+            if enhance:
+                results = [r for r in results if r.recognition_metadata.get(key) not in ids] + \
+                    self.analyzer._enhance_using_context(text, enhance, artifacts, with_context, None)
+        # What is not personal data goes before overlapping spans are merged: a span the model
+        # stretched too far ("Bea Solberg\nCustomer Care") must not swallow a good one inside it.
+        lower = _all_lower(text)
+        kept = []
         for r in results:
+            if r.entity_type not in entities or r.score < self.config.score_threshold:
+                continue
+            if r.entity_type == "PERSON" and text.startswith(("The ", "the "), r.start) and r.end - r.start > 4:
+                r.start += 4  # the model's "The Halldór Ó Árnþórsson version": the name is the rest
             value = text[r.start:r.end]
             if self.allow and value.strip().casefold() in self.allow:
                 continue
-            if r.entity_type == "PERSON" and _not_a_name(value):
+            if r.entity_type == "PERSON" and self._not_a_person(value, r, lower):
                 continue
+            kept.append(r)
+        spans = []
+        for r in EntityRecognizer.remove_duplicates(kept):
             name = (r.recognition_metadata or {}).get(r.RECOGNIZER_NAME_KEY, "")
             spans.append(Span(r.start, r.end, r.entity_type, round(float(r.score), 4), name))
         spans.sort(key=lambda s: (s.start, -s.end, s.entity))
         return tuple(spans)
+
+    def _not_a_person(self, value: str, result: Any, lower_text: bool) -> bool:
+        if _not_a_name(value):
+            return True
+        if self.names is None:
+            return False
+        if ordinary_words(value, self.names):
+            return True
+        # In a text with capitals, a lower-case "person" of the model is a typo or a phrase
+        # ("refnud", "mini-split heat pump"), unless it holds a known name ("ask john").
+        recognizer = (result.recognition_metadata or {}).get(result.RECOGNIZER_NAME_KEY, "")
+        return (recognizer == "SpacyRecognizer" and not lower_text and value.islower()
+                and not any(self.names.is_first(w) or self.names.is_last(w) for w in _WORDS.findall(value)))
 
     # -- several processes --------------------------------------------------------------------
     def _scan_parallel(self, texts: list[str], workers: int, report: Report | None) -> dict[str, tuple[Span, ...]]:
@@ -270,8 +307,51 @@ def _all_lower(text: str) -> bool:
     return not any(c.isupper() for c in text) and any(c.isalpha() for c in text)
 
 
+_WORDS = re.compile(r"[^\W\d_]+")
 _SEGMENT = re.compile(r"\S(?:.|\n(?![ \t]*\n))*")  # a paragraph: lines up to a blank line
 _CAPITALISED = re.compile(r"\b[^\W\d_a-z][\w'’-]*")
+
+
+def _with_ents(doc: Any, ents: Sequence[tuple[int, int, str]]) -> Any:
+    """The doc with these (start, end, label) character spans as its entities."""
+    from spacy.util import filter_spans
+
+    spans = [span for s, e, label in ents
+             if (span := doc.char_span(s, e, label=label, alignment_mode="expand")) is not None]
+    doc.ents = filter_spans(spans) if spans else ()
+    return doc
+
+
+def _windows(doc: Any, names: Any = None) -> list[tuple[int, int]]:
+    """(start, end) token ranges the model reads: NER_WINDOW tokens around each capitalised word
+    that is not a common one (nor an English word, unless it is also a name), merged; the whole
+    doc when they cover most of it.
+
+    The model's decision for a token depends on the four tokens either side of it (its encoder's
+    reach) and the entity it is in, so a person it would find in the whole text is found in
+    the window around its capitalised words.
+    """
+    import numpy as np
+    from spacy.attrs import IDX
+
+    n = len(doc)
+    if NER_WINDOW is None or n <= 2 * NER_WINDOW + 1:
+        return [(0, n)] if n else []
+    at = [m.start() for m in _CAPITALISED.finditer(doc.text) if (word := m.group()).lower() not in _COMMON
+          and (names is None or not names.is_common(word) or names.is_first(word) or names.is_last(word))]
+    if not at:
+        return []
+    tokens = np.searchsorted(doc.to_array(IDX), at, side="right") - 1
+    out: list[tuple[int, int]] = []
+    for i in tokens.tolist():
+        a, b = max(0, i - NER_WINDOW), min(n, i + NER_WINDOW + 1)
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(b, out[-1][1]))
+        else:
+            out.append((a, b))
+    if sum(b - a for a, b in out) > 0.8 * n:
+        return [(0, n)]
+    return out
 
 
 def _segments(text: str) -> list[tuple[int, int]]:

@@ -52,21 +52,27 @@ class ExportData:
 
 
 def latest_export(project_dir: Path) -> Path:
-    """The newest finished export under PROJECT/exports/ (one with a report.json)."""
+    """The newest finished export under PROJECT/exports/ (one with a report.json) that did not
+    fail its personal-data leak check (an export kept with --allow-leaks counts)."""
     root = project_dir / "exports"
-    found = []
+    found, leaked = [], 0
     for folder in root.iterdir() if root.is_dir() else []:
         report = folder / "report.json"
         if folder.name.startswith(".") or not report.is_file():
             continue
         try:
-            created = json.loads(report.read_text(encoding="utf-8")).get("created_at") or ""
+            info = json.loads(report.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            created = ""
-        found.append((created, report.stat().st_mtime, folder.name, folder))
+            info = {}
+        check = info.get("leak_check") or {}
+        if check.get("leaked") and not check.get("allowed"):
+            leaked += 1
+            continue
+        found.append((info.get("created_at") or "", report.stat().st_mtime, folder.name, folder))
     if not found:
-        raise WorkbenchError(f"{project_dir}: no export to train on yet; run `workbench export {project_dir}` "
-                             "first (or pass --data EXPORT_DIR)")
+        skipped = (f" ({leaked} export(s) failed the personal-data leak check and are not used)" if leaked else "")
+        raise WorkbenchError(f"{project_dir}: no export to train on yet{skipped}; run `workbench export "
+                             f"{project_dir}` first (or pass --data EXPORT_DIR)")
     return max(found)[-1]
 
 

@@ -11,26 +11,27 @@ from typing import ClassVar
 from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, OptionList, ProgressBar, Static
-from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from ...errors import Cancelled, WorkbenchError
-from ...pii.review import ReviewQueue
+from ...pii.review import ReviewQueue, allow_list_path, scan_project
+from ..widgets.pii_queue import PiiQueueList
+from ..widgets.pii_record import PiiRecordView
 from .base import ProjectTab
 from .pii_dialogs import BulkAcceptDialog, MarkSpanDialog
 
-STATUS_STYLES = {
-    "pending": "bold $text on $warning 40%",
-    "accepted": "$text on $success 30%",
-    "added": "$text on $success 30%",
-    "rejected": "strike $text-muted",
-}
-STATUS_MARKS = {"pending": "?", "accepted": "✓ scrub", "added": "✓ added", "rejected": "✗ keep"}
-ROLE_STYLES = {"system": "bold $warning", "user": "bold $accent", "assistant": "bold $success"}
+
+EMPTY_HELP = (
+    "Press s to scan every turn for personal data: names, emails, phone numbers, cards, addresses.\n\n"
+    "The records with findings then appear here one at a time, each span highlighted. "
+    "a accepts a span (it is scrubbed), x rejects it (a false positive, left in the text), "
+    "w rejects it and adds its text to the allow list, m marks a span the scan missed, "
+    "b accepts many at once. Every decision is saved as you press the key; export applies them, "
+    "and a span you have not decided is scrubbed.")
 
 
 @dataclass
@@ -89,11 +90,8 @@ class PiiTab(ProjectTab):
             yield ProgressBar(id="pii-progress", show_eta=False)
         yield Static("", id="pii-counts")
         with Horizontal(id="pii-body"):
-            yield OptionList(id="pii-queue")
-            with Vertical(id="pii-view"):
-                yield Label("", id="pii-span")
-                with VerticalScroll(id="pii-record"):
-                    yield Static("", id="pii-record-body")
+            yield PiiQueueList(id="pii-queue")
+            yield PiiRecordView(id="pii-view")
 
     def on_show(self) -> None:
         if not self.started:
@@ -120,9 +118,8 @@ class PiiTab(ProjectTab):
         self.query_one("#pii-progress", ProgressBar).display = True
         self._status("scanning…")
         if not self.queue:
-            self.query_one("#pii-record-body", Static).update(Content.styled(
-                "Scanning every turn for personal data; the first run loads the language model. "
-                "esc cancels.", "dim italic"))
+            self.query_one(PiiRecordView).show_message(
+                "Scanning every turn for personal data; the first run loads the language model. esc cancels.")
         self.scan()
 
     @work(thread=True, exclusive=True, group="pii-scan", exit_on_error=False)
@@ -133,7 +130,7 @@ class PiiTab(ProjectTab):
             self.post_message(PiiScanProgressed(label, done, total))
 
         try:
-            note = run_scan(self.project, progress, lambda: worker.is_cancelled)
+            note = scan_project(self.project, progress, lambda: worker.is_cancelled)
             queue = ReviewQueue.load(self.project)
         except Cancelled:
             self.post_message(PiiScanFailed("scan cancelled; s to scan again", cancelled=True))
@@ -183,24 +180,10 @@ class PiiTab(ProjectTab):
                 "(scrubbed unless rejected)")
 
     def _refresh_list(self) -> None:
-        options = self.query_one("#pii-queue", OptionList)
-        options.clear_options()
         if self.queue is not None:
-            options.add_options([Option(self._option_label(rec), id=rec.id) for rec in self.queue.records])
-            if len(self.queue):
-                options.highlighted = self.record
+            self.query_one(PiiQueueList).fill(self.queue.records, self.record)
         self._refresh_counts()
         self._status(self._summary())
-
-    def _option_label(self, rec) -> Text:
-        """● 3 Ana Dias, ana@example.org, …: pending or done, how many spans, what they hold."""
-        values = ", ".join(dict.fromkeys(" ".join(s.value.split()) for s in rec.spans))
-        if len(values) > 21:  # one line in the list
-            values = values[:20] + "…"
-        mark = ("● " if rec.pending else "✓ ")
-        style = "" if rec.pending else "dim"
-        return Text.assemble((mark, "yellow" if rec.pending else "green"),
-                             (f"{len(rec.spans):>2} ", style), (values, style))
 
     def _refresh_counts(self) -> None:
         counts = self.queue.counts() if self.queue else {}
@@ -220,32 +203,10 @@ class PiiTab(ProjectTab):
 
     def _show(self) -> None:
         rec, span = self._current()
-        body = self.query_one("#pii-record-body", Static)
-        info = self.query_one("#pii-span", Label)
         if rec is None:
-            body.update(Content.styled(self._summary(), "dim italic"))
-            info.update("")
-            return
-        if span is not None:
-            info.update(Text.assemble(
-                (f" {STATUS_MARKS[span.status]} ", "reverse"), "  ", (span.entity, "bold"),
-                f"  score {span.score:.2f}  by {span.recognizer}  ",
-                (f"span {self.span + 1}/{len(rec.spans)}", "dim"), ("  " + rec.source, "dim")))
-        body.update(render_record(rec, span))
-        self._scroll_to_span(rec, span)
-
-    def _scroll_to_span(self, rec, span) -> None:
-        if span is None:
-            return
-        # Roughly the line of the span: the turns before it plus its own lines so far.
-        line = 0
-        for turn, m in enumerate(rec.messages):
-            if turn == span.turn:
-                line += 1 + m["content"][:span.start].count("\n")
-                break
-            line += 3 + m["content"].count("\n")
-        scroll = self.query_one("#pii-record", VerticalScroll)
-        scroll.scroll_to(y=max(0, line - 3), animate=False)
+            self.query_one(PiiRecordView).show_message(EMPTY_HELP)
+        else:
+            self.query_one(PiiRecordView).show(rec, span, self.span)
 
     # -- moving -------------------------------------------------------------------------------
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -293,10 +254,7 @@ class PiiTab(ProjectTab):
         self._show()
 
     def _refresh_option(self, index: int) -> None:
-        options = self.query_one("#pii-queue", OptionList)
-        for i in {index, self._last_decided_record}:
-            if 0 <= i < len(self.queue):
-                options.replace_option_prompt_at_index(i, self._option_label(self.queue.records[i]))
+        self.query_one(PiiQueueList).refresh_records(self.queue.records, (index, self._last_decided_record))
 
     _last_decided_record = 0
 
@@ -392,62 +350,3 @@ class PiiTab(ProjectTab):
 
         self.app.push_screen(BulkAcceptDialog(pending, span.entity if span else None), chosen)
 
-
-def render_record(rec, current) -> Content:
-    """The conversation with every span styled by its status; the current one underlined."""
-    parts: list[str | tuple[str, str]] = [("id ", "dim"), rec.id, ("  source ", "dim"), rec.source, "\n"]
-    by_turn: dict[int, list] = {}
-    for s in rec.spans:
-        by_turn.setdefault(s.turn, []).append(s)
-    for turn, m in enumerate(rec.messages):
-        parts += ["\n", (m["role"], ROLE_STYLES.get(m["role"], "bold")), "\n"]
-        text = m["content"]
-        pos = 0
-        for s in sorted(by_turn.get(turn, []), key=lambda s: (s.start, -s.end)):
-            if s.start < pos:
-                continue  # overlapping spans: the first one shows
-            parts.append(text[pos:s.start])
-            style = STATUS_STYLES[s.status] + (" underline reverse" if s is current else "")
-            parts.append((text[s.start:s.end], style))
-            parts.append((f"[{s.entity}]", "dim italic"))
-            pos = s.end
-        parts += [text[pos:], "\n"]
-    return Content.assemble(*parts)
-
-
-def allow_list_path(project):
-    """The allow-list file of the recipe's pii step (or the default one)."""
-    from ...steps.pii import ALLOW_LIST_FILE, Pii
-
-    try:
-        specs = [s for s in project.recipe().steps if s.name == "pii"]
-        step = Pii.from_params(specs[-1].params) if specs else Pii()
-    except WorkbenchError:
-        step = Pii()
-    return step.allow_file(project.path) or project.path / ALLOW_LIST_FILE
-
-
-def run_scan(project, progress, cancelled) -> str:
-    """Find PII: the whole recipe when it has a pii step, else the step with its defaults.
-
-    Returns a note for the user ("" when the recipe ran).
-    """
-    from ...steps.base import StepContext
-    from ...steps.pii import Pii
-
-    recipe = project.recipe()
-    if any(s.name == "pii" for s in recipe.steps):
-        project.run(progress=progress, cancelled=cancelled)
-        return ""
-    records = project.records()
-    if records.height == 0:
-        raise WorkbenchError("The project has no records yet; import a file first.")
-    step = Pii()
-    ctx = StepContext(step="pii", human={(d.record_id, d.target): d
-                                         for d in project.store.decisions("pii").values()},
-                      project_dir=project.path, cache_dir=project.path / ".workbench" / "cache",
-                      store=project.store, progress=progress, cancelled=cancelled,
-                      registry=project.registry())
-    step.run(records, ctx)
-    return ("The recipe has no pii step yet, so these findings come from its default settings. Add "
-            "[[recipe.steps]] name = \"pii\" to workbench.toml so that exports scrub them.")
