@@ -285,6 +285,7 @@ NOT_NAMES = [
     "Eco mode saves energy on hot days.",  # a first name, but a thing here
     "Grant the app location access and try again.",
     "hey there! my order still hasn't arrived. it's been 10 days.",  # lower case, no name in it
+    "there's holes and paint marks on the wall. any trim plate?",  # lower case: "Marks" is a surname, here a noun
     "Breaker is fine. Equipment setting says mini-split heat pump, refnud please.",  # the model's guesses
 ]
 

@@ -12,6 +12,24 @@ from .project import Project, is_project
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 DEMO_INPUTS = [SAMPLE_DATA / "support" / "support_chats.jsonl"]
 
+# The demo's recipe goes on from the template's with personal-data scrubbing and the review of the
+# sample's synthetic rows (categorize and balance are left for the Balance tab to try).
+DEMO_STEPS = """
+[[recipe.steps]]
+name = "pii"
+# Quillfield's own product, feature and partner names are not people.
+allow_list = [
+  "Quillfield", "Quillfield Plus", "Quillfield Finance", "Quillfield Support", "Quillfield Home Energy",
+  "Tempo", "Tempo 3", "Tempo Lite", "Sense", "Vault", "Vault 10", "Vault 15", "Gateway",
+  "Plus", "Smart Shift", "Storm Watch",
+  "PayPal", "Android", "Alexa", "Safari", "Google Home", "Apple Home", "SmartThings",
+  "Eero", "Orbi", "Deco", "Moto G",
+]
+
+[[recipe.steps]]
+name = "synthetic_review"   # synthetic rows reach the export once accepted in the Review tab
+"""
+
 
 def build_demo(target: Path) -> Project:
     if is_project(target):
@@ -22,6 +40,9 @@ def build_demo(target: Path) -> Project:
     # A path relative to where make runs, so exports name the file the same on every machine.
     inputs = [os.path.relpath(p) for p in DEMO_INPUTS]
     project = Project.create(target, inputs, name="quillfield-support-demo")
+    config = target / "workbench.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("\n[recipe.split]", DEMO_STEPS + "\n[recipe.split]", 1), encoding="utf-8")
     project.run()
     return project
 

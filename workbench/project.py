@@ -46,8 +46,9 @@ name = "near_dedup"
 threshold = 0.8    # Jaccard of word 5-grams; review the clusters in the Dedup tab
 policy = "longest" # which copy survives when no reviewer chose: longest, first, human_first
 
-# More steps: semantic_dedup (sentence embeddings), and the steps of installed plugins
-# (`workbench plugins` lists them).
+# More steps, in their usual order: semantic_dedup (sentence embeddings), pii (find and scrub
+# personal data; export then runs a leak check), categorize, balance, synthetic_review, and the
+# steps of installed plugins (`workbench plugins` lists them). The README has their parameters.
 
 [recipe.split]
 holdout = 0.15   # share of each category held out, never trained on

@@ -82,6 +82,11 @@ class Gazetteer:
     def is_last(self, word: str) -> bool:
         return word.casefold() in self.last
 
+    def is_noun(self, word: str) -> bool:
+        """An English noun, or the plural of one ("marks", "boxes")."""
+        key = word.casefold()
+        return key in self.nouns or any(key.endswith(end) and key[:-len(end)] in self.nouns for end in ("s", "es"))
+
     def is_common(self, word: str) -> bool:
         key = word.casefold().replace("’", "'")
         if key in self.common:
