@@ -72,15 +72,9 @@ SUPPORT = ROOT / "sample_data" / "support" / "support_chats.jsonl"
 PLANTED = ROOT / "sample_data" / "support" / "planted.json"
 HAND = ROOT / "benchmarks" / "data" / "pii_names_hand.jsonl"
 MODEL = "en_core_web_sm"
-# The allow list recommended for the demo project's pii step: Quillfield's product, feature and
-# partner names (sample_data/support_content.py), which the small model sometimes takes for people.
-DEMO_ALLOW_LIST = [
-    "Quillfield", "Quillfield Plus", "Quillfield Finance", "Quillfield Support", "Quillfield Home Energy",
-    "Tempo", "Tempo 3", "Tempo Lite", "Sense", "Vault", "Vault 10", "Vault 15", "Gateway",
-    "Plus", "Smart Shift", "Storm Watch",
-    "PayPal", "Android", "Alexa", "Safari", "Google Home", "Apple Home", "SmartThings",
-    "Eero", "Orbi", "Deco", "Moto G",
-]
+# The demo project's allow list: Quillfield's product, feature and partner names, which the small
+# model sometimes takes for people.
+from workbench.demo import DEMO_ALLOW_LIST  # noqa: E402
 
 _WORDS = re.compile(r"\w+")
 
