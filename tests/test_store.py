@@ -76,3 +76,17 @@ def test_newer_schema_is_refused(tmp_path):
         assert "newer" in str(e)
     else:
         raise AssertionError("a newer schema was opened")
+
+
+def test_a_semicolon_in_a_migration_comment_does_not_split_its_statement():
+    from workbench.store import sql_statements
+
+    script = """
+    CREATE TABLE t (
+        a TEXT,  -- one; or two
+        b TEXT DEFAULT 'x;y'
+    );
+    CREATE INDEX t_a ON t(a);
+    """
+    statements = sql_statements(script)
+    assert len(statements) == 2 and statements[0].startswith("CREATE TABLE") and "'x;y'" in statements[0]

@@ -145,6 +145,21 @@ SCHEMA_VERSION = len(MIGRATIONS)
 HUMAN_ACTIONS = ("keep", "drop", "edit", "flag", "accept", "reject", "revert")
 
 
+def sql_statements(script: str) -> list[str]:
+    """The statements of a migration script, split where SQLite says a statement is complete (a
+    semicolon in a comment or a string does not end one; within one transaction, unlike
+    executescript)."""
+    out, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            out.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        out.append(pending.strip())
+    return out
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -205,9 +220,8 @@ class Store:
                 self.db.execute(f"PRAGMA user_version = {version + 1}")
 
     def _apply(self, script: str) -> None:
-        for statement in script.split(";"):
-            if statement.strip():
-                self.db.execute(statement)
+        for statement in sql_statements(script):
+            self.db.execute(statement)
 
     def transaction(self):
         return _Transaction(self.db, self.lock)
