@@ -450,16 +450,19 @@ class Store:
         rows = self._read('SELECT * FROM pairs WHERE pair_id = ?', (int(pair_id),))
         return dict(rows[0]) if rows else None
 
-    def pairs(self, comparison: str | None = None) -> list[dict[str, Any]]:
-        """Pairs with their prompt's category, messages and reference, in pair order."""
-        sql = ("SELECT p.*, e.category, e.messages, e.reference, e.source AS prompt_source FROM pairs p"
-               " LEFT JOIN eval_prompts e ON e.prompt_id = p.prompt_id"
+    def pairs(self, comparison: str | None = None, texts: bool = True) -> list[dict[str, Any]]:
+        """Pairs with their prompt's category, messages and reference, in pair order; with
+        texts=False without the replies, messages and reference (quick on a large study)."""
+        columns = ("p.*, e.category, e.messages, e.reference, e.source AS prompt_source" if texts else
+                   "p.pair_id, p.comparison, p.prompt_id, p.model_a, p.model_b, p.left, p.seed, e.category")
+        sql = (f"SELECT {columns} FROM pairs p LEFT JOIN eval_prompts e ON e.prompt_id = p.prompt_id"
                + (" WHERE p.comparison = ?" if comparison is not None else "") + " ORDER BY p.pair_id")
         rows = self._read(sql, (comparison,) if comparison is not None else ())
         out = []
         for r in rows:
             d = dict(r)
-            d["messages"] = json.loads(d["messages"]) if d["messages"] else []
+            if texts:
+                d["messages"] = json.loads(d["messages"]) if d["messages"] else []
             out.append(d)
         return out
 

@@ -59,9 +59,9 @@ class Arena:
         self.comparison = comparison
 
     # -- what is there ------------------------------------------------------------------------
-    def _pairs(self) -> list[dict[str, Any]]:
+    def _pairs(self, texts: bool = True) -> list[dict[str, Any]]:
         # Imported judgements have no layout (left ''); they were judged elsewhere and are not rated here.
-        return [p for p in self.store.pairs(self.comparison) if p["left"] in ("a", "b")]
+        return [p for p in self.store.pairs(self.comparison, texts=texts) if p["left"] in ("a", "b")]
 
     def _mine(self) -> dict[int, dict[str, Any]]:
         """This rater's standing vote per pair (undone votes removed)."""
@@ -73,7 +73,7 @@ class Arena:
 
     def progress(self) -> tuple[int, int]:
         """(pairs this rater has voted on, pairs in the set)."""
-        pairs = self._pairs()
+        pairs = self._pairs(texts=False)
         ids = {p["pair_id"] for p in pairs}
         return sum(1 for pid in self._mine() if pid in ids), len(pairs)
 
@@ -85,7 +85,7 @@ class Arena:
         voted least so far (ties by name), and within a category pairs come in the order they
         were made, so the order is the same after a restart.
         """
-        pairs = self._pairs()
+        pairs = self._pairs(texts=False)
         mine = self._mine()
         done: Counter[str] = Counter()
         waiting: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -98,9 +98,11 @@ class Arena:
         if not waiting:
             return None
         category = min(waiting, key=lambda c: (done[c], c))
-        p = waiting[category][0]
+        p = self._pair(waiting[category][0]["pair_id"])  # only the pair shown is read in full
+        prompt = self.store.eval_prompt(p["prompt_id"]) or {}
         left, right = (p["reply_a"], p["reply_b"]) if p["left"] == "a" else (p["reply_b"], p["reply_a"])
-        return PairView(p["pair_id"], p["messages"], p["reference"], p["category"], left, right)
+        return PairView(p["pair_id"], prompt.get("messages") or [], prompt.get("reference"), prompt.get("category"),
+                        left, right)
 
     def vote(self, pair_id: int, choice: str, reason: str = "") -> None:
         """Record this rater's vote on a pair; committed before this returns."""
