@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,23 @@ ROLES = {"all": None, "user": ("user",), "assistant": ("assistant",), "user_syst
          "user_assistant": ("user", "assistant")}
 
 _WORD = re.compile(r"\w+")
+
+
+def index_by_first_word(values: Iterable[str]) -> dict[str, list[str]]:
+    """Values by their first word: a text can hold a value only if it has that word, so a scan
+    for thousands of values looks at the few whose first word the text has."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for value in values:
+        words = _WORD.findall(value)
+        if words:
+            index[words[0]].append(value)
+    return index
+
+
+def values_in(index: dict[str, list[str]], words: set[str]) -> Iterator[str]:
+    """The indexed values whose first word is among `words` (the words of one text)."""
+    for word in words & index.keys():
+        yield from index[word]
 
 
 def span_key(turn: int, start: int, end: int) -> str:
@@ -138,17 +155,13 @@ def _propagate(turns: list[Turn], found: list[tuple[Span, ...]], never: set[str]
                         local[t.record_id].setdefault(part, (s.entity, s.score))
     if not values and not local:
         return []
-    by_first: dict[str, list[str]] = defaultdict(list)
-    for value in values:
-        words = _WORD.findall(value)
-        if words:
-            by_first[words[0]].append(value)
+    by_first = index_by_first_word(values)
     # First pass: where each value occurs; second: keep the values the scan agrees on.
     occurs: list[tuple[int, str, int, tuple[str, float]]] = []
     seen_in: dict[str, set[int]] = defaultdict(set)
     for i, t in enumerate(turns):
         words = set(_WORD.findall(t.text))
-        candidates = {v: values[v] for w in words & by_first.keys() for v in by_first[w]}
+        candidates = {v: values[v] for v in values_in(by_first, words)}
         for part, info in local.get(t.record_id, {}).items():
             if part in words or part in t.text:
                 candidates.setdefault(part, info)
@@ -193,17 +206,12 @@ def _drop_brand_names(turns: list[Turn], found: list[tuple[Span, ...]]) -> list[
     candidates = set(found_in)
     if not candidates or len(turns) < BRAND_MIN_TURNS:
         return found
-    by_first: dict[str, list[str]] = defaultdict(list)
-    for value in candidates:
-        words = _WORD.findall(value)
-        if words:
-            by_first[words[0]].append(value)
+    by_first = index_by_first_word(candidates)
     seen_in: dict[str, int] = defaultdict(int)
     for t in turns:
-        for w in by_first.keys() & set(_WORD.findall(t.text)):
-            for value in by_first[w]:
-                if value in t.text:
-                    seen_in[value] += 1
+        for value in values_in(by_first, set(_WORD.findall(t.text))):
+            if value in t.text:
+                seen_in[value] += 1
     brands = {v for v in candidates
               if seen_in[v] >= BRAND_MIN_TURNS and found_in[v] < BRAND_SHARE * seen_in[v]}
     if not brands:
@@ -232,23 +240,18 @@ def _drop_thing_names(turns: list[Turn], found: list[tuple[Span, ...]]) -> list[
     values.discard("")
     if not values:
         return found
-    by_first: dict[str, list[str]] = defaultdict(list)
-    for value in values:
-        words = _WORD.findall(value)
-        if words:
-            by_first[words[0]].append(value)
+    by_first = index_by_first_word(values)
     seen: dict[str, int] = defaultdict(int)
     thing: dict[str, int] = defaultdict(int)
     for t in turns:
-        for w in by_first.keys() & set(_WORD.findall(t.text)):
-            for value in by_first[w]:
-                for start in _occurrences(t.text, value):
-                    seen[value] += 1
-                    end = start + len(value)
-                    after = _THING_AFTER.match(t.text, end)
-                    if _THING_BEFORE.search(t.text, max(0, start - 8), start) or after is not None and (
-                            after.group("word") is None or after.group("word").casefold() in THING_AFTER):
-                        thing[value] += 1
+        for value in values_in(by_first, set(_WORD.findall(t.text))):
+            for start in _occurrences(t.text, value):
+                seen[value] += 1
+                end = start + len(value)
+                after = _THING_AFTER.match(t.text, end)
+                if _THING_BEFORE.search(t.text, max(0, start - 8), start) or after is not None and (
+                        after.group("word") is None or after.group("word").casefold() in THING_AFTER):
+                    thing[value] += 1
     things = {v for v in values if thing[v] >= THING_MIN and thing[v] >= THING_SHARE * seen[v]}
     if not things:
         return found

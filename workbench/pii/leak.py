@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import LeakFound
 from .entities import NER_ENTITIES, STAND_IN
-from .findings import carried_everywhere, scan_texts
+from .findings import carried_everywhere, index_by_first_word, scan_texts, values_in
 
 MIN_VALUE = 3
 MAX_PLACES = 20
@@ -129,20 +129,14 @@ def check_files(files: list[Path], scanner: Any, originals: dict[str, str], *, i
             if len(places) < MAX_PLACES:
                 places.append({"file": name, "line": line, "entity": s.entity, "kind": "still_found"})
 
-    by_first: dict[str, list[str]] = defaultdict(list)
-    for value in originals:
-        words = _WORD.findall(value)
-        if words:
-            by_first[words[0]].append(value)
+    by_first = index_by_first_word(originals)
     seen: dict[str, str] = {}
     for name, line, text in entries:
-        words = set(_WORD.findall(text))
-        for w in words & by_first.keys():
-            for value in by_first[w]:
-                if value not in seen and _contains_word(text, value):
-                    seen[value] = originals[value]
-                    if len(places) < MAX_PLACES:
-                        places.append({"file": name, "line": line, "entity": originals[value], "kind": "original"})
+        for value in values_in(by_first, set(_WORD.findall(text))):
+            if value not in seen and _contains_word(text, value):
+                seen[value] = originals[value]
+                if len(places) < MAX_PLACES:
+                    places.append({"file": name, "line": line, "entity": originals[value], "kind": "original"})
     by_entity = Counter(seen.values())
     return {
         "files": [p.name for p in files],
