@@ -345,3 +345,13 @@ def test_ordinary_english_words_are_not_taken_for_names():
     assert not ordinary_words("Rose Brown", g)  # a first name and a surname
     assert not ordinary_words("Goldberg", g)  # a noun only: the noun list holds famous names
     assert not ordinary_words("Ana Dias", g)
+
+
+def test_a_name_span_does_not_run_into_the_next_sentence():
+    # The model reads "Moto G. My" as one person; the ordinary word after the full stop is not
+    # part of it, so the allow list (a phone model, not a person) matches what is left.
+    scanner = Pii(allow_list=["Moto G"]).scanner()
+    text = "I'm on Moto G. My number is +1 (604) 555-0196."
+    assert [text[s.start:s.end] for s in scanner.analyze(text) if s.entity == "PERSON"] == []
+    named = "Please ask John J. Smith about it."
+    assert [named[s.start:s.end] for s in scanner.analyze(named) if s.entity == "PERSON"] == ["John J. Smith"]

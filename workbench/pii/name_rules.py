@@ -137,7 +137,7 @@ class GazetteerNameRecognizer(LocalRecognizer):
             if len(names) * 2 >= len(cleaned):
                 out += [(a, b, 0.5) for a, b, p in cleaned
                         if not any(g.is_common(w) or w.casefold() in ORG_WORDS for w in p.split())
-                        and (p[:1].isupper() or lower and not all(g.is_noun(w) for w in p.split()))]
+                        and (p[:1].isupper() or lower and not all(g.is_common_form(w) for w in p.split()))]
         return out
 
     def _list_item_is_name(self, item: str, lower: bool) -> bool:
@@ -148,7 +148,7 @@ class GazetteerNameRecognizer(LocalRecognizer):
             return False
         if not lower and not all(p[:1].isupper() for p in parts):
             return False
-        if lower and all(g.is_noun(p) for p in parts):  # "holes and paint marks"
+        if lower and all(g.is_common_form(p) for p in parts):  # "holes and paint marks"
             return False
         return any(g.is_first(p) or g.is_last(p) for p in parts)
 
@@ -186,7 +186,7 @@ class GazetteerNameRecognizer(LocalRecognizer):
                 out.append((start, words[j][1], 0.5))
                 i = j + 1
                 continue
-            if len(word) >= 4 and not g.is_noun(word):
+            if len(word) >= 4 and word.casefold() not in g.nouns:
                 out.append((start, end, 0.4))
             i += 1
         return out

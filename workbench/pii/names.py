@@ -82,10 +82,12 @@ class Gazetteer:
     def is_last(self, word: str) -> bool:
         return word.casefold() in self.last
 
-    def is_noun(self, word: str) -> bool:
-        """An English noun, or the plural of one ("marks", "boxes")."""
+    def is_common_form(self, word: str) -> bool:
+        """A common word or an inflection of one ("marks", "holes", "boxes", "painted")."""
         key = word.casefold()
-        return key in self.nouns or any(key.endswith(end) and key[:-len(end)] in self.nouns for end in ("s", "es"))
+        return self.is_common(word) or any(
+            key.endswith(end) and len(key) > len(end) + 2 and key[:-len(end)] + stem in self.common
+            for end, stems in (("s", ("",)), ("es", ("",)), ("ed", ("", "e")), ("ing", ("", "e"))) for stem in stems)
 
     def is_common(self, word: str) -> bool:
         key = word.casefold().replace("’", "'")

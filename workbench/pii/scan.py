@@ -29,6 +29,11 @@ NER_WINDOW: int | None = 6  # tokens the model reads either side of a capitalise
 CACHE_LIMIT = 200_000  # distinct texts remembered per scanner
 
 
+# The last word of a span when it follows the end of a sentence.
+_NEXT_SENTENCE = re.compile(r"[.!?][ \t]+(?P<word>[^\W\d_]+)")
+_TITLES = frozenset("mr mrs ms mx dr prof rev capt sgt lt col gen st fr sr jr hon".split())
+
+
 @dataclass(frozen=True)
 class Span:
     start: int
@@ -210,6 +215,8 @@ class Scanner:
                 continue
             if r.entity_type == "PERSON" and text.startswith(("The ", "the "), r.start) and r.end - r.start > 4:
                 r.start += 4  # the model's "The Halldór Ó Árnþórsson version": the name is the rest
+            if r.entity_type == "PERSON":
+                r.end = self._without_next_sentence(text, r.start, r.end)
             value = text[r.start:r.end]
             if self.allow and value.strip().casefold() in self.allow:
                 continue
@@ -222,6 +229,20 @@ class Scanner:
             spans.append(Span(r.start, r.end, r.entity_type, round(float(r.score), 4), name))
         spans.sort(key=lambda s: (s.start, -s.end, s.entity))
         return tuple(spans)
+
+    def _without_next_sentence(self, text: str, start: int, end: int) -> int:
+        """The end of a name span without the first word of the next sentence that the model
+        ran into ("Moto G. My" of "I'm on Moto G. My number is ..."): an ordinary word after a
+        full stop is cut off with the stop."""
+        if self.names is None:
+            return end
+        m = _NEXT_SENTENCE.search(text, start, end)
+        if m is None or m.end() != end or not self.names.is_common(m.group("word")):
+            return end
+        before = _WORDS.findall(text[start:m.start()])
+        if before and before[-1].casefold() in _TITLES:  # "Mr. Hope", "Dr. Will Brown": a title's stop
+            return end
+        return m.start()
 
     def _not_a_person(self, value: str, result: Any, lower_text: bool) -> bool:
         if _not_a_name(value):
