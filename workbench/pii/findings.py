@@ -166,7 +166,7 @@ def _propagate(turns: list[Turn], found: list[tuple[Span, ...]], never: set[str]
             if part in words or part in t.text:
                 candidates.setdefault(part, info)
         for value, info in candidates.items():
-            for start in _occurrences(t.text, value):
+            for start in word_occurrences(t.text, value):
                 occurs.append((i, value, start, info))
                 seen_in[value].add(i)
     agreed = {v for v, (entity, _) in values.items()
@@ -245,7 +245,7 @@ def _drop_thing_names(turns: list[Turn], found: list[tuple[Span, ...]]) -> list[
     thing: dict[str, int] = defaultdict(int)
     for t in turns:
         for value in values_in(by_first, set(_WORD.findall(t.text))):
-            for start in _occurrences(t.text, value):
+            for start in word_occurrences(t.text, value):
                 seen[value] += 1
                 end = start + len(value)
                 after = _THING_AFTER.match(t.text, end)
@@ -274,7 +274,8 @@ def carried_everywhere(entity: str, value: str) -> bool:
     return bool(words) and all(w[:1].isupper() for w in words)
 
 
-def _occurrences(text: str, value: str) -> Iterable[int]:
+def word_occurrences(text: str, value: str) -> Iterator[int]:
+    """Where `value` stands in `text` as whole words (not inside a longer word)."""
     start = text.find(value)
     while start != -1:
         end = start + len(value)

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import LeakFound
 from .entities import NER_ENTITIES, STAND_IN
-from .findings import carried_everywhere, index_by_first_word, scan_texts, values_in
+from .findings import carried_everywhere, index_by_first_word, scan_texts, values_in, word_occurrences
 
 MIN_VALUE = 3
 MAX_PLACES = 20
@@ -133,7 +133,7 @@ def check_files(files: list[Path], scanner: Any, originals: dict[str, str], *, i
     seen: dict[str, str] = {}
     for name, line, text in entries:
         for value in values_in(by_first, set(_WORD.findall(text))):
-            if value not in seen and _contains_word(text, value):
+            if value not in seen and next(word_occurrences(text, value), None) is not None:
                 seen[value] = originals[value]
                 if len(places) < MAX_PLACES:
                     places.append({"file": name, "line": line, "entity": originals[value], "kind": "original"})
@@ -148,18 +148,6 @@ def check_files(files: list[Path], scanner: Any, originals: dict[str, str], *, i
         "places": places,
         "leaked": bool(seen) or sum(still.values()) > 0,
     }
-
-
-def _contains_word(text: str, value: str) -> bool:
-    start = text.find(value)
-    while start != -1:
-        end = start + len(value)
-        before = text[start - 1] if start else " "
-        after = text[end] if end < len(text) else " "
-        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
-            return True
-        start = text.find(value, start + 1)
-    return False
 
 
 # -- wiring into an export ---------------------------------------------------------------------

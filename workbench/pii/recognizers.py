@@ -153,7 +153,17 @@ _NAME_TOKEN = re.compile(r"^[A-ZÀ-ÖØ-ÞĀ-Ž][^\W\d_]*(?:['’-][^\W\d_]+)*$"
 _INITIAL_TOKEN = re.compile(r"^[A-Z]\.?$")
 
 
-class NerNameRecognizer(LocalRecognizer):
+class _FromModelDoc(LocalRecognizer):
+    """A person recognizer that reads the spaCy doc Presidio has already made: nothing to load."""
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(supported_entities=["PERSON"], supported_language=supported_language)
+
+    def load(self) -> None:
+        pass
+
+
+class NerNameRecognizer(_FromModelDoc):
     """Full names that the small spaCy model calls an organisation, place or work of art.
 
     en_core_web_sm often labels an unfamiliar full name ("Tomomi Nishiyama", "Miklós Hajdu")
@@ -162,12 +172,6 @@ class NerNameRecognizer(LocalRecognizer):
     """
 
     LABELS = frozenset({"ORG", "GPE", "LOC", "FAC", "NORP", "WORK_OF_ART", "PRODUCT", "EVENT"})
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(supported_entities=["PERSON"], supported_language=supported_language)
-
-    def load(self) -> None:
-        pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         doc = getattr(nlp_artifacts, "tokens", None)
@@ -238,18 +242,12 @@ class NameLineRecognizer(RegexGroupRecognizer):
         return not any(w in _NOT_PERSON_WORDS or w in _NOT_NAMES for w in words)
 
 
-class NameListRecognizer(LocalRecognizer):
+class NameListRecognizer(_FromModelDoc):
     """The other items of a list of first names ("Efimiya, Mary, Ariana, Isabel and Jodi") when
     the model recognised at least half of them as people."""
 
     LIST = re.compile(r"(?<![\w,] )\b(?P<items>{n}(?:,[ \t]*{n})*,?[ \t]+(?:and|&)[ \t]+{n})\b".format(
         n=r"[A-ZÀ-ÖØ-ÞĀ-Ž][^\W\d_]+"))
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(supported_entities=["PERSON"], supported_language=supported_language)
-
-    def load(self) -> None:
-        pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         doc = getattr(nlp_artifacts, "tokens", None)
