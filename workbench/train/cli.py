@@ -15,6 +15,7 @@ import click
 
 from ..errors import Cancelled, WorkbenchError
 from .config import CHOICES, HELP, SETTINGS
+from .runs import clock
 
 _CLICK_TYPES = {"int": click.INT, "float": click.FLOAT, "str": click.STRING, "list[str]": click.STRING}
 
@@ -41,14 +42,6 @@ def _console():
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
-
-
-def _fmt_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds)
-    h, rest = divmod(seconds, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
 
 class _TrainProgress:
@@ -86,7 +79,7 @@ class _TrainProgress:
             parts.append(f"holdout {self.holdout:.3f}")
         if row.get("tokens_per_s"):
             parts.append(f"{row['tokens_per_s']:,.0f} tok/s")
-        parts.append(f"{_fmt_seconds(row.get('elapsed'))} elapsed, {_fmt_seconds(row.get('remaining'))} left")
+        parts.append(f"{clock(row.get('elapsed'))} elapsed, {clock(row.get('remaining'))} left")
         if self.task is None:
             self.task = self.bar.add_task("train", total=row["total"], info="")
         self.bar.update(self.task, completed=row["step"], total=row["total"], info=" · ".join(parts))

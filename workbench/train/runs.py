@@ -24,6 +24,15 @@ ACTIVE = ("starting", "running")
 RESUMABLE_STATUSES = ("cancelled", "interrupted", "failed")
 
 
+def clock(seconds: float | None) -> str:
+    """Elapsed or remaining time as the CLI and the Train tab show it: 4:05, 1:02:09, --:--."""
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

@@ -24,21 +24,13 @@ from ...errors import WorkbenchError
 from ...train.config import build_config, describe
 from ...train.data import latest_export
 from ...train.plot import plot_lines, y_range
-from ...train.runs import RESUMABLE_STATUSES, MetricsTail, Run, launch, list_runs, now
+from ...train.runs import RESUMABLE_STATUSES, MetricsTail, Run, clock, launch, list_runs, now
 from .base import ProjectTab
 
 POLL_S = 1.0
 STATUS_STYLE = {"finished": "$success", "running": "bold $accent", "starting": "$accent", "failed": "$error",
                 "cancelled": "$warning", "interrupted": "$warning"}
 SERIES_STYLE = ("$accent", "bold $warning")  # train, holdout
-
-
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds)
-    h, rest = divmod(seconds, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
 
 def _loss(value: float | None) -> str:
@@ -352,14 +344,14 @@ class TrainTab(ProjectTab):
             bar.update(total=None)
         last = rows[-1] if rows else {}
         if status == "finished":
-            eta.update(f"step {step}/{total} · done in {_clock(last.get('elapsed'))}")
+            eta.update(f"step {step}/{total} · done in {clock(last.get('elapsed'))}")
         elif status in ("starting", "running"):
             left = last.get("remaining")
             phase = rec.get("phase") or "starting"
             if phase != "training" or not left:
                 eta.update(f"step {step}/{total} · {phase}…" if total else f"{phase}…")
             else:
-                eta.update(f"step {step}/{total} · {_clock(left)} left")
+                eta.update(f"step {step}/{total} · {clock(left)} left")
         else:
             eta.update(f"step {step}/{total} · {status}")
         stats.update(self._stats_text(rec, status, rows))
@@ -377,7 +369,7 @@ class TrainTab(ProjectTab):
         if train and train.get("tokens_per_s"):
             facts += [f"{train['tokens_per_s']:,.0f} tokens/s", f"lr {train['lr']:.2g}"]
         if rows and rows[-1].get("elapsed"):
-            facts.append(f"{_clock(rows[-1]['elapsed'])} elapsed")
+            facts.append(f"{clock(rows[-1]['elapsed'])} elapsed")
         parts: list[Any] = []
         for i, fact in enumerate(facts):
             parts += [("  ·  ", "dim")] * bool(i) + [fact]
