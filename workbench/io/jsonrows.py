@@ -36,21 +36,27 @@ def reject_line(builder: RecordBuilder, number: int, line: bytes, error: orjson.
         builder.reject(number, line_problem(line, error), line)
 
 
+def object_line(builder: RecordBuilder, number: int, line: bytes) -> dict[str, Any] | None:
+    """One JSONL line as a JSON object, or None after quarantining it (not JSON, or not an object)."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as e:
+        reject_line(builder, number, line, e)
+        return None
+    if type(obj) is not dict:
+        builder.reject(number, f"the line is {json_type(obj)}, expected a JSON object", line)
+        return None
+    return obj
+
+
 def json_rows(source: InputFile, builder: RecordBuilder) -> Iterator[tuple[int, dict[str, Any], Any]]:
     """(line or element number, object, raw) for every JSON object; quarantines the rest."""
     if source.json_layout() == "lines":
-        loads = orjson.loads
         with source.lines() as lines:
             for number, line in enumerate(lines, 1):
-                try:
-                    obj = loads(line)
-                except orjson.JSONDecodeError as e:
-                    reject_line(builder, number, line, e)
-                    continue
-                if type(obj) is not dict:
-                    builder.reject(number, f"the line is {json_type(obj)}, expected a JSON object", line)
-                    continue
-                yield number, obj, line
+                obj = object_line(builder, number, line)
+                if obj is not None:
+                    yield number, obj, line
         return
     try:
         doc = source.document()
@@ -137,12 +143,6 @@ class JsonRowsImporter(BaseImporter):
 
     def take_line(self, builder: RecordBuilder, number: int, line: bytes, options: Any) -> None:
         """One JSONL line: parsed, then as take(); blank lines are skipped."""
-        try:
-            row = orjson.loads(line)
-        except orjson.JSONDecodeError as e:
-            reject_line(builder, number, line, e)
-            return
-        if type(row) is not dict:
-            builder.reject(number, f"the line is {json_type(row)}, expected a JSON object", line)
-            return
-        self.take(builder, number, row, line, options)
+        row = object_line(builder, number, line)
+        if row is not None:
+            self.take(builder, number, row, line, options)

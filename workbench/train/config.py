@@ -116,6 +116,16 @@ def _kind(name: str) -> type:
     return {"str": str, "int": int, "float": float, "bool": bool, "list[str]": list}[hint]
 
 
+def _number_from_text(value: Any, kind: type) -> Any:
+    """A number given as text (a command-line flag) as that number; anything else as it is."""
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
 def coerce(name: str, value: Any, label: str) -> Any:
     """Check one setting's type and range; `label` says where the value came from."""
     kind = _kind(name)
@@ -127,19 +137,11 @@ def coerce(name: str, value: Any, label: str) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{label}: should be true or false, got {value!r}")
     elif kind is int:
-        if isinstance(value, str):
-            try:
-                value = int(value)
-            except ValueError:
-                pass
+        value = _number_from_text(value, int)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{label}: should be a whole number, got {value!r}")
     elif kind is float:
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                pass
+        value = _number_from_text(value, float)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{label}: should be a number, got {value!r}")
         value = float(value)
