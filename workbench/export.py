@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,7 +52,11 @@ class ExportResult:
 
 
 def write_export(outcome: RecipeOutcome, out_dir: str | Path, info: ExportInfo, exporter: Any,
-                 with_meta: bool = False) -> ExportResult:
+                 with_meta: bool = False,
+                 check: Callable[[Path, dict[str, Any]], None] | None = None) -> ExportResult:
+    """Write the export into a temporary folder and rename it into place. `check(folder, report)`
+    runs on the written files before the report and the data card (the PII leak check adds its
+    section to the report there)."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
@@ -59,7 +64,7 @@ def write_export(outcome: RecipeOutcome, out_dir: str | Path, info: ExportInfo, 
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        report = _write_files(outcome, tmp, info, exporter, with_meta)
+        report = _write_files(outcome, tmp, info, exporter, with_meta, check)
         _swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -71,7 +76,7 @@ def write_export(outcome: RecipeOutcome, out_dir: str | Path, info: ExportInfo, 
 
 
 def _write_files(outcome: RecipeOutcome, folder: Path, info: ExportInfo, exporter: Any,
-                 with_meta: bool) -> dict[str, Any]:
+                 with_meta: bool, check: Callable[[Path, dict[str, Any]], None] | None) -> dict[str, Any]:
     kept = outcome.kept
     names = {}
     for split in ("train", "holdout"):
@@ -95,6 +100,8 @@ def _write_files(outcome: RecipeOutcome, folder: Path, info: ExportInfo, exporte
     files["quarantine.jsonl"]["rows"] = len(info.quarantine)
 
     report = build_report(outcome, info, exporter.name, with_meta, files)
+    if check is not None:
+        check(folder, report)
     deterministic = {k: v for k, v in report.items() if k != "created_at"}
     (folder / "DATA_CARD.md").write_text(data_card(deterministic), encoding="utf-8", newline="\n")
     (folder / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",

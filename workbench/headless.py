@@ -10,7 +10,7 @@ import polars as pl
 from .errors import WorkbenchError
 from .export import ExportInfo, ExportResult, default_export_dir, write_export
 from .io import ImportOptions, finalize_ids, read_input
-from .pii.leak import check_export, scrub_quarantine
+from .pii.leak import leak_check, raise_on_leak, scrub_quarantine
 from .plugins import load_registry, report_errors
 from .recipe import Recipe, load_recipe, run_recipe
 from .steps.base import ProgressCallback
@@ -36,13 +36,14 @@ def export_project(project_dir: str | Path, out: str | Path | None = None, *, ou
                           scrub_quarantine(project.quarantine(), project.recipe(), registry, project.path),
                           project=project.name, snapshot_id=outcome.snapshot_id)
         out_dir = Path(out) if out is not None else default_export_dir(project.path)
-        result = write_export(outcome, out_dir, info, exporter, with_meta)
+        # With a pii step in the recipe the written files are scanned again before the report.
+        check = leak_check(info.recipe, registry, store=project.store, project_dir=project.path,
+                           allow_leaks=allow_leaks)
+        result = write_export(outcome, out_dir, info, exporter, with_meta, check)
         project.store.log("exported", {"out": str(out_dir), "format": out_format,
                                        "train": result.report["splits"]["train"],
                                        "holdout": result.report["splits"]["holdout"]})
-        # With a pii step in the recipe: re-scan the written files (raises LeakFound on a leak).
-        check_export(result, info.recipe, registry, store=project.store, project_dir=project.path,
-                     allow_leaks=allow_leaks)
+        raise_on_leak(result)
         return result
     finally:
         project.close()
@@ -73,6 +74,7 @@ def export_files(inputs: Sequence[str | Path], out: str | Path, *, recipe_path: 
           "quarantined": len(r.quarantine)} for r in results],
         scrub_quarantine([q for r in results for q in r.quarantine], recipe, registry),
     )
-    result = write_export(outcome, out, info, exporter, with_meta)
-    check_export(result, recipe, registry, records=records, allow_leaks=allow_leaks)
+    check = leak_check(recipe, registry, records=records, allow_leaks=allow_leaks)
+    result = write_export(outcome, out, info, exporter, with_meta, check)
+    raise_on_leak(result)
     return result

@@ -16,10 +16,9 @@ Values shorter than MIN_VALUE characters are not looked up verbatim (they match 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,49 +150,59 @@ def check_files(files: list[Path], scanner: Any, originals: dict[str, str], *, i
 
 
 # -- wiring into an export ---------------------------------------------------------------------
-def check_export(result: Any, recipe: Any, registry: Any, *, store: Any = None, records: Any = None,
-                 project_dir: Path | None = None, allow_leaks: bool = False) -> dict[str, Any] | None:
-    """Run the leak check on a written export when the recipe has a pii step.
+def leak_check(recipe: Any, registry: Any, *, store: Any = None, records: Any = None,
+               project_dir: Path | None = None,
+               allow_leaks: bool = False) -> Callable[[Path, dict[str, Any]], None] | None:
+    """The leak check of an export whose recipe has a pii step (None without one).
 
-    Adds `leak_check` to report.json and raises LeakFound (unless allow_leaks) when a value
-    the step should have removed is in train or holdout. With a project the findings and the
-    reviewer's decisions come from the store; without one the input records are scanned again.
+    `write_export` runs it on the written files in its temporary folder, before the report and
+    the data card are written: it adds `leak_check` to the report. With a project the findings
+    and the reviewer's decisions come from the store; without one the input records are scanned
+    again. `raise_on_leak` then stops a leaking export.
     """
     specs = [s for s in recipe.steps if s.name == "pii"]
     if not specs:
         return None
-    step = registry.build_step(specs[-1], recipe.source)
-    scanner = step.scanner(project_dir, registry)
-    if store is not None:
-        rejected = {(rid, target) for (_, rid, target), d in store.decisions("pii").items() if d.action == "reject"}
-        rows = [(r["record_id"], r["entity"], r["value"], f"{r['turn']}:{r['span_start']}:{r['span_end']}",
-                 r["found_by"]) for r in store.pii_findings()]
-        stand_ins = set(store.pseudonyms().values())
-    else:
-        from . import findings as pf
 
-        turns = pf.scanned_turns(records, pf.ROLES[step.turns])
-        rows = [(f.record_id, f.entity, f.value, f.key, f.found_by) for f in pf.find(turns, scanner)]
-        rejected, stand_ins = set(), set()
-    originals, conflicts = scrubbed_values(rows, rejected)
-    ignore = stand_ins | {value.strip() for rid, _, value, key, _ in rows if (rid, key) in rejected}
-    files = [result.out_dir / name for name in result.report["files"] if name != "removed.jsonl"]
-    section = check_files(files, scanner, originals, ignore=ignore)
-    section["values_kept_by_reviewer_and_scrubbed_elsewhere"] = conflicts
-    section["quarantine_rows_scrubbed"] = _scrubbed_rows(result.out_dir / "quarantine.jsonl")
-    section["allowed"] = bool(allow_leaks and section["leaked"])
-    result.report["leak_check"] = section
-    _rewrite_report(result.out_dir / "report.json", result.report)
-    _rewrite_card(result.out_dir / "DATA_CARD.md", result.report)
-    if section["leaked"] and not allow_leaks:
-        still = sum(section["still_found"].values())
-        where = ", ".join(f"{p['file']}:{p['line']}" for p in section["places"][:5])
-        raise LeakFound(
-            f"leak check failed for {result.out_dir}: {section['originals_found']} recorded personal "
-            f"value(s) appear verbatim and {still} span(s) of scrubbed types are still found "
-            f"(first at {where}; see leak_check in report.json). Review them on the PII screen, or "
-            "pass --allow-leaks to keep this export as it is.")
-    return section
+    def check(folder: Path, report: dict[str, Any]) -> None:
+        step = registry.build_step(specs[-1], recipe.source)
+        scanner = step.scanner(project_dir, registry)
+        if store is not None:
+            rejected = {(rid, target) for (_, rid, target), d in store.decisions("pii").items()
+                        if d.action == "reject"}
+            rows = [(r["record_id"], r["entity"], r["value"], f"{r['turn']}:{r['span_start']}:{r['span_end']}",
+                     r["found_by"]) for r in store.pii_findings()]
+            stand_ins = set(store.pseudonyms().values())
+        else:
+            from . import findings as pf
+
+            turns = pf.scanned_turns(records, pf.ROLES[step.turns])
+            rows = [(f.record_id, f.entity, f.value, f.key, f.found_by) for f in pf.find(turns, scanner)]
+            rejected, stand_ins = set(), set()
+        originals, conflicts = scrubbed_values(rows, rejected)
+        ignore = stand_ins | {value.strip() for rid, _, value, key, _ in rows if (rid, key) in rejected}
+        files = [folder / name for name in report["files"] if name != "removed.jsonl"]
+        section = check_files(files, scanner, originals, ignore=ignore)
+        section["values_kept_by_reviewer_and_scrubbed_elsewhere"] = conflicts
+        section["quarantine_rows_scrubbed"] = _scrubbed_rows(folder / "quarantine.jsonl")
+        section["allowed"] = bool(allow_leaks and section["leaked"])
+        report["leak_check"] = section
+
+    return check
+
+
+def raise_on_leak(result: Any) -> None:
+    """LeakFound when the export's leak check found something and --allow-leaks was not given."""
+    section = result.report.get("leak_check")
+    if not section or not section["leaked"] or section["allowed"]:
+        return
+    still = sum(section["still_found"].values())
+    where = ", ".join(f"{p['file']}:{p['line']}" for p in section["places"][:5])
+    raise LeakFound(
+        f"leak check failed for {result.out_dir}: {section['originals_found']} recorded personal "
+        f"value(s) appear verbatim and {still} span(s) of scrubbed types are still found "
+        f"(first at {where}; see leak_check in report.json). Review them on the PII screen, or "
+        "pass --allow-leaks to keep this export as it is.")
 
 
 def _scrubbed_rows(path: Path) -> int:
@@ -201,23 +210,6 @@ def _scrubbed_rows(path: Path) -> int:
         return 0
     with open(path, encoding="utf-8") as f:
         return sum(1 for line in f if QUARANTINE_NOTE in line)
-
-
-def _rewrite_report(path: Path, report: dict[str, Any]) -> None:
-    _write_atomically(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-
-
-def _rewrite_card(path: Path, report: dict[str, Any]) -> None:
-    """The data card again, now that report.json has its leak_check section."""
-    from ..export import data_card
-
-    _write_atomically(path, data_card({k: v for k, v in report.items() if k != "created_at"}))
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    os.replace(tmp, path)
 
 
 # -- the data card ---------------------------------------------------------------------------
