@@ -67,7 +67,7 @@ def test_removed_and_quarantine_files_explain_every_missing_row(tmp_path, suppor
     assert report["rows_in"] == 6 and report["quarantined"] == 2
     assert report["steps"][1] == {"name": "exact_dedup", "rows_in": 6, "rows_out": 5,
                                   "removed": {"exact_duplicate": 1}, "edited": 0, "flagged": 0,
-                                  "human_overrides": 0, "stats": {"groups": 1}}
+                                  "human_overrides": 0, "protected": 0, "stats": {"groups": 1}}
     assert report["categories"]["billing"]["total"] == 2
     assert report["splits"]["train"] + report["splits"]["holdout"] == 5
     assert len(report["input_hash"]) == 64 and len(report["recipe_hash"]) == 64
@@ -118,7 +118,7 @@ def test_failed_export_leaves_no_folder_and_keeps_the_old_one(tmp_path, support_
 
     monkeypatch.setattr(ex, "data_card", boom)
     with pytest.raises(OSError):
-        export_files([support_jsonl], tmp_path / "out")
+        export_files([support_jsonl], tmp_path / "out", replace=True)
     assert (tmp_path / "out" / "train.jsonl").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 

@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from conftest import frame
-from workbench.errors import Cancelled, ConfigError
+from workbench.errors import Cancelled, ConfigError, StepFailed
 from workbench.plugins import Registry, load_registry
 from workbench.recipe import Recipe, SplitSpec, StepSpec, assign_split, recipe_from_dict, run_recipe
 from workbench.steps.base import Step, StepResult
@@ -71,7 +71,7 @@ def test_a_step_that_drops_without_a_reason_is_an_error():
 
     registry = Registry()
     registry.steps["sloppy"] = Sloppy
-    with pytest.raises(RuntimeError, match="without a decision"):
+    with pytest.raises(StepFailed, match="without a decision"):
         run_recipe(many(3), Recipe((StepSpec("sloppy"),)), registry)
 
 

@@ -136,7 +136,8 @@ async def test_a_reason_with_a_note_and_cancelling(project_path: Path):
         await pilot.press("r", "escape")  # cancelled: nothing stored, same example
         assert verdicts(project_path) == {}
         assert "Can I pay by bank transfer?" in shown(app)
-        await pilot.press("r", "tab", *"fees apply", "enter")
+        await pilot.press("r", "tab", *"fees apply", "enter")  # no reason chosen yet: the dialog asks
+        await pilot.press("1")  # wrong
         await pilot.pause()
         assert verdicts(project_path) == {"Can I pay by bank transfer?": ("reject", "wrong", {"note": "fees apply"})}
 

@@ -137,7 +137,11 @@ def import_(project: Path, files: tuple[Path, ...], force: bool, fmt: str | None
 @cli.command()
 @click.argument("project", required=False, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: PROJECT/exports/<timestamp>/). Replaced whole if it exists.")
+              help="Output folder (default: PROJECT/exports/<timestamp>/). It must be new or empty, or hold "
+                   "a previous workbench export, which is replaced only with --force or after a y/N question "
+                   "on a terminal. Any other folder (your files, a project, one holding an input file, the "
+                   "current folder) is refused and left as it is.")
+@click.option("--force", is_flag=True, help="Replace the previous workbench export in --out without asking.")
 @click.option("--format", "out_format", default="openai", show_default=True,
               help="Train/holdout format: openai, sharegpt, alpaca, parquet (or a plugin's).")
 @click.option("--with-meta", is_flag=True, help="Add id, category and origin to each row.")
@@ -151,29 +155,51 @@ def import_(project: Path, files: tuple[Path, ...], force: bool, fmt: str | None
 @click.option("--allow-leaks", is_flag=True,
               help="Exit 0 even when the PII leak check finds scrubbed values in the export (without it the "
                    "export is kept for inspection but exits 3, and `workbench train` skips it).")
-def export(project: Path | None, out: Path | None, out_format: str, with_meta: bool,
+def export(project: Path | None, out: Path | None, force: bool, out_format: str, with_meta: bool,
            inputs: tuple[Path, ...], recipe_path: Path | None, fmt: str | None,
            mapping: tuple[str, ...], quiet: bool, allow_leaks: bool) -> None:
     """Run the recipe headless and write train/holdout files, removed rows, report and data card."""
-    from .headless import export_files, export_project
+    from .export import OutputRefused
+    from .headless import export_files, export_project, export_target
 
+    if inputs:
+        if project is not None:
+            raise click.UsageError("give either a PROJECT or --input files, not both")
+        if out is None:
+            raise click.UsageError("--out DIR is required with --input")
+    elif recipe_path is not None:
+        raise click.UsageError("--recipe goes with --input; a project's recipe is in its workbench.toml")
+    replace = False
+    # Asked before the progress bar starts, and before any work, so a refusal changes nothing.
+    if out is not None and export_target(out, project_dir=None if inputs else (project or Path(".")),
+                                         inputs=inputs, recipe_path=recipe_path):
+        try:
+            terminal = sys.stdin is not None and sys.stdin.isatty()
+        except (AttributeError, ValueError):  # a closed or replaced stdin
+            terminal = False
+        if not force and not terminal:
+            raise OutputRefused(f"{out}: holds a previous workbench export; pass --force to replace it")
+        if not force and not click.confirm(f"Replace the previous workbench export in {out}?", default=False):
+            raise OutputRefused(f"{out}: the previous workbench export was kept; nothing was written")
+        replace = True
     console = _err_console()
     from .progress import RichProgress
 
-    with RichProgress(console, quiet) as progress:
-        if inputs:
-            if project is not None:
-                raise click.UsageError("give either a PROJECT or --input files, not both")
-            if out is None:
-                raise click.UsageError("--out DIR is required with --input")
-            result = export_files(inputs, out, recipe_path=recipe_path, options=_options(fmt, mapping),
-                                  out_format=out_format, with_meta=with_meta, progress=progress,
-                                  echo=console.print, allow_leaks=allow_leaks)
-        else:
-            if recipe_path is not None:
-                raise click.UsageError("--recipe goes with --input; a project's recipe is in its workbench.toml")
-            result = export_project(project or Path("."), out, out_format=out_format, with_meta=with_meta,
-                                    progress=progress, echo=console.print, allow_leaks=allow_leaks)
+    def warn(message: str) -> None:  # plugin warnings are plain text: a "[...]" in one is not markup
+        console.print(message, style="yellow", markup=False, highlight=False, soft_wrap=True)
+
+    try:
+        with RichProgress(console, quiet) as progress:
+            if inputs:
+                result = export_files(inputs, out, recipe_path=recipe_path, options=_options(fmt, mapping),
+                                      out_format=out_format, with_meta=with_meta, progress=progress,
+                                      echo=warn, allow_leaks=allow_leaks, replace=replace)
+            else:
+                result = export_project(project or Path("."), out, out_format=out_format, with_meta=with_meta,
+                                        progress=progress, echo=warn, allow_leaks=allow_leaks,
+                                        replace=replace)
+    except OSError as e:  # a full disk or a folder that turned read-only: a message, not a traceback
+        raise WorkbenchError(f"{out or 'the export'}: the export could not be written: {e}") from None
     r = result.report
     console.print(
         f"exported [bold]{r['splits']['train']:,}[/] train and [bold]{r['splits']['holdout']:,}[/] holdout rows "
@@ -191,26 +217,35 @@ def export(project: Path | None, out: Path | None, out_format: str, with_meta: b
 
 @cli.command()
 def plugins() -> None:
-    """List loaded plugins with their versions and where they came from."""
+    """List loaded plugins with their versions and where they came from, and those not loaded."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from .plugins import load_registry, report_errors
     from .project import Project, is_project
 
-    project_plugins, project_dir = [], None
     if is_project("."):
-        project_plugins = Project.open(".").config.get("plugins", [])
-        project_dir = Path(".")
-    registry = load_registry(project_plugins, project_dir)
+        project = Project.open(".")
+        try:
+            registry = project.registry()
+        finally:
+            project.close()
+    else:
+        registry = load_registry()
     table = Table("plugin", "version", "from", "provides")
     for info in registry.plugins:
-        table.add_row(info.name, info.version, info.source, ", ".join(h.removeprefix("register_") for h in info.hooks))
-    Console().print(table)
-    Console().print("steps: " + ", ".join(sorted(registry.steps)))
-    Console().print("importers: " + ", ".join(sorted(registry.importers)))
-    Console().print("export formats: " + ", ".join(sorted(registry.exporters)))
-    report_errors(registry, lambda m: _err_console().print(f"[yellow]{m}[/]"))
+        table.add_row(Text(info.name), Text(info.version), Text(info.source),
+                      Text(", ".join(h.removeprefix("register_") for h in info.hooks)))
+    for err in registry.errors:  # refused or broken: a row of its own, so it cannot go unnoticed
+        table.add_row(Text(err.name), Text("-"), Text(err.source),
+                      Text.assemble(("not loaded: ", "bold red"), err.message))
+    console = Console(highlight=False)
+    console.print(table)
+    console.print("steps: " + ", ".join(sorted(registry.steps)), markup=False)
+    console.print("importers: " + ", ".join(sorted(registry.importers)), markup=False)
+    console.print("export formats: " + ", ".join(sorted(registry.exporters)), markup=False)
+    report_errors(registry, lambda m: _err_console().print(m, style="yellow", markup=False, soft_wrap=True))
 
 
 # Training commands live with the training code; importing them loads neither torch nor polars.
@@ -224,6 +259,18 @@ from .evaluate.cli import compare, eval_group, export_preferences, generate, rep
 
 for _command in (generate, compare, eval_group, report, export_preferences):
     cli.add_command(_command)
+
+from .decisions_cli import decisions  # noqa: E402
+
+cli.add_command(decisions)
+
+from .gc_cli import gc  # noqa: E402
+
+cli.add_command(gc)
+
+from .check_cli import check  # noqa: E402
+
+cli.add_command(check)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,7 +287,8 @@ def run_command(command: click.Command, argv: list[str] | None, prog_name: str) 
         label = "[yellow]cancelled:[/]" if isinstance(e, Cancelled) else "[red]error:[/]"
         _err_console().print(f"{label} {escape(str(e))}", soft_wrap=True)
         return e.exit_code
-    except click.exceptions.Abort:
+    except click.exceptions.Abort:  # click's form of Ctrl-C (and of a "no" to a confirmation)
+        _err_console().print("interrupted")
         return 130
     except click.ClickException as e:
         e.show()

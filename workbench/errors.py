@@ -38,3 +38,10 @@ class LeakFound(WorkbenchError):
     """The export contains a value that a scrubbing step should have removed."""
 
     exit_code = 3
+
+
+class StepFailed(WorkbenchError):
+    """A recipe step raised or returned something that is not a valid result; the run stopped
+    before anything was written. The message names the step and the plugin it came from."""
+
+    exit_code = 1

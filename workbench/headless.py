@@ -8,7 +8,8 @@ from pathlib import Path
 import polars as pl
 
 from .errors import WorkbenchError
-from .export import ExportInfo, ExportResult, default_export_dir, write_export
+from .export import (ExportInfo, ExportResult, Protected, check_out_dir, default_export_dir, ensure_out_dir,
+                     write_export)
 from .io import ImportOptions, finalize_ids, read_input
 from .pii.leak import leak_check, raise_on_leak, scrub_quarantine
 from .plugins import load_registry, report_errors
@@ -21,12 +22,16 @@ Echo = Callable[[str], None]
 def export_project(project_dir: str | Path, out: str | Path | None = None, *, out_format: str = "openai",
                    with_meta: bool = False, progress: ProgressCallback | None = None,
                    cancelled: Callable[[], bool] = lambda: False, echo: Echo | None = None,
-                   allow_leaks: bool = False) -> ExportResult:
-    """Run a project's recipe with its human decisions and export the result."""
+                   allow_leaks: bool = False, replace: bool = False) -> ExportResult:
+    """Run a project's recipe with its human decisions and export the result. A previous export
+    at `out` is replaced only with `replace`; any other non-empty folder is refused."""
     from .project import Project
 
     project = Project.open(project_dir)
     try:
+        protected = project_protected(project)
+        if out is not None:  # before the recipe runs, so a refusal leaves no snapshot behind
+            ensure_out_dir(out, protected, replace)
         registry = project.registry()
         if echo:
             report_errors(registry, echo)
@@ -39,8 +44,11 @@ def export_project(project_dir: str | Path, out: str | Path | None = None, *, ou
         # With a pii step in the recipe the written files are scanned again before the report.
         check = leak_check(info.recipe, registry, store=project.store, project_dir=project.path,
                            allow_leaks=allow_leaks)
-        result = write_export(outcome, out_dir, info, exporter, with_meta, check)
-        project.store.log("exported", {"out": str(out_dir), "format": out_format,
+        result = write_export(outcome, out_dir, info, exporter, with_meta, check, replace=replace,
+                              protected=protected)
+        # `folder` lets housekeeping find an export written outside the project from any folder.
+        project.store.log("exported", {"out": str(out_dir), "folder": str(out_dir.resolve()),
+                                       "snapshot": outcome.snapshot_id, "format": out_format,
                                        "train": result.report["splits"]["train"],
                                        "holdout": result.report["splits"]["holdout"]})
         raise_on_leak(result)
@@ -53,8 +61,11 @@ def export_files(inputs: Sequence[str | Path], out: str | Path, *, recipe_path: 
                  recipe: Recipe | None = None, options: ImportOptions | None = None,
                  out_format: str = "openai", with_meta: bool = False,
                  progress: ProgressCallback | None = None, cancelled: Callable[[], bool] = lambda: False,
-                 echo: Echo | None = None, allow_leaks: bool = False) -> ExportResult:
-    """Stateless batch mode: files + recipe in, export folder out; no project, no human decisions."""
+                 echo: Echo | None = None, allow_leaks: bool = False, replace: bool = False) -> ExportResult:
+    """Stateless batch mode: files + recipe in, export folder out; no project, no human decisions.
+    A previous export at `out` is replaced only with `replace`."""
+    protected = files_protected(inputs, recipe_path)
+    ensure_out_dir(out, protected, replace)
     registry = load_registry()
     if echo:
         report_errors(registry, echo)
@@ -75,6 +86,41 @@ def export_files(inputs: Sequence[str | Path], out: str | Path, *, recipe_path: 
         scrub_quarantine([q for r in results for q in r.quarantine], recipe, registry),
     )
     check = leak_check(recipe, registry, records=records, allow_leaks=allow_leaks)
-    result = write_export(outcome, out, info, exporter, with_meta, check)
+    result = write_export(outcome, out, info, exporter, with_meta, check, replace=replace, protected=protected)
     raise_on_leak(result)
     return result
+
+
+def export_target(out: str | Path, *, project_dir: str | Path | None = None, inputs: Sequence[str | Path] = (),
+                  recipe_path: str | Path | None = None) -> bool:
+    """Whether `out` holds a previous export (True) or is new or empty (False), so a command can
+    ask before replacing it; raises OutputRefused for a folder no export may be written into."""
+    if project_dir is None:
+        return check_out_dir(out, files_protected(inputs, recipe_path))
+    from .project import Project
+
+    project = Project.open(project_dir)
+    try:
+        return check_out_dir(out, project_protected(project))
+    finally:
+        project.close()
+
+
+def project_protected(project) -> list[Protected]:
+    """The project folder and its input files (as recorded, read from here and from the project)."""
+    protected: list[Protected] = [(project.path, f"the workbench project {project.path}")]
+    paths = {str(row["path"]) for row in project.inputs()}
+    paths |= {str(item["path"]) for item in project.config.get("inputs", [])
+              if isinstance(item, dict) and "path" in item}
+    for path in sorted(paths):
+        protected.append((Path(path), f"the input file {path}"))
+        if not Path(path).is_absolute():
+            protected.append((project.path / path, f"the input file {path}"))
+    return protected
+
+
+def files_protected(inputs: Sequence[str | Path], recipe_path: str | Path | None = None) -> list[Protected]:
+    protected: list[Protected] = [(Path(p), f"the input file {p}") for p in inputs]
+    if recipe_path is not None:
+        protected.append((Path(recipe_path), f"the recipe file {recipe_path}"))
+    return protected

@@ -1,4 +1,12 @@
-"""Plugin hooks. Each hook receives a `register` callable; built-ins use the same hooks."""
+"""Plugin hooks. Each hook receives a `register` callable; built-ins use the same hooks.
+
+What a plugin registers is kept only when all of its hooks ran without raising; otherwise none of
+it is (the plugin is reported as not loaded, with the error). Names are unique per kind: a step,
+importer, exporter, categorizer, metric or PII recognizer named like a built-in one or like one of
+a plugin loaded earlier (built-ins, then installed plugins by entry-point name, then the project's
+`plugins` in order) refuses the whole plugin; the first one stays. `workbench plugins` lists the
+refused plugins and why.
+"""
 
 from pluggy import HookimplMarker, HookspecMarker
 
@@ -13,7 +21,14 @@ def register_importers(register):
 
 @hookspec
 def register_steps(register):
-    """register(StepClass): a curation step usable by name in a recipe (see workbench.steps.base)."""
+    """register(StepClass): a curation step usable by name in a recipe (see workbench.steps.base).
+
+    The runner checks what `run` returns: a StepResult whose `kept` is a polars DataFrame with the
+    canonical columns, only ids it was given (each once), and a drop Decision for every row left
+    out. A step that raises or returns anything else stops the run with a message naming the step
+    and this plugin, and no snapshot or export is written. Raise a WorkbenchError (e.g.
+    ConfigError) to tell the user something they can fix in their own words.
+    """
 
 
 @hookspec
@@ -25,7 +40,8 @@ def register_pii_recognizers(register):
     plugin need not import Presidio when it is loaded (plugins/workbench-employee-id does this).
     Give a factory `supported_entities` (e.g. ["EMPLOYEE_ID"]) and `name` attributes: the step
     then scans for those entities by default and keys its cache by the name, without building
-    it. A factory that raises is reported as a configuration error of the pii step.
+    it. A factory that raises is reported as a configuration error of the pii step. The name
+    (`name`, else `__name__`) must differ from every other plugin's recognizer.
     """
 
 

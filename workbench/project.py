@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -134,11 +133,9 @@ class Project:
     # -- configuration ------------------------------------------------------------------------
     @property
     def config(self) -> dict[str, Any]:
-        file = self.path / CONFIG
-        try:
-            return tomllib.loads(file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{file}: not valid TOML: {e}") from None
+        from .recipe import read_toml  # the same rules (UTF-8, where a bad byte is) as a recipe file
+
+        return read_toml(self.path / CONFIG, CONFIG)
 
     @property
     def name(self) -> str:
@@ -264,6 +261,9 @@ class Project:
         )
         self.store.log("recipe_run", {"snapshot": snap.id, "rows_in": outcome.rows_in,
                                       "rows_out": outcome.kept.height})
+        from .housekeeping import prune_snapshots  # every run adds a snapshot; old unused ones go
+
+        prune_snapshots(self)
         outcome.snapshot_id = snap.id
         return outcome
 

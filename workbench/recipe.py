@@ -88,15 +88,119 @@ def recipe_from_dict(data: dict[str, Any], where: str = "recipe") -> Recipe:
 
 def load_recipe(path: str | Path) -> Recipe:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: recipe file not found") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    data = read_toml(path, "recipe file")
     if "recipe" in data and "steps" not in data:  # a workbench.toml given as a recipe
         data = data["recipe"]
     return recipe_from_dict(data, str(path))
+
+
+def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
+    """A TOML file as a dict; a missing, unreadable, non-UTF-8 or malformed one is a ConfigError
+    naming the file and the place."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} not found") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the {what}: {e.strerror or e}") from None
+    # Windows editors often save UTF-8 with a byte-order mark; it is not part of the text.
+    skip = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        text = raw[skip:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: {_not_utf8(raw, e.start + skip)}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+
+
+def _not_utf8(raw: bytes, at: int) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "the file is UTF-16 text (as some Windows tools save it); save it as UTF-8"
+    line = raw.count(b"\n", 0, at) + 1
+    column = at - (raw.rfind(b"\n", 0, at) + 1) + 1
+    return (f"not UTF-8 text: byte 0x{raw[at]:02x} at line {line}, column {column} (byte offset {at}); "
+            "save the file as UTF-8")
+
+
+def _run_step(step: Any, records: pl.DataFrame, ctx: StepContext) -> Any:
+    """Run one step and check what it returned. A crash or a malformed result stops the whole run
+    with one line naming the step and the plugin it came from, before any snapshot or export is
+    written; Cancelled and a step's own WorkbenchError pass through as they are."""
+    import os
+
+    from .errors import StepFailed, WorkbenchError
+    from .plugins import describe_error
+
+    owner = getattr(ctx.registry, "origin", None)
+    origin = owner("step", step.name) if owner is not None else ""
+    named = f"step '{step.name}'" + (" (built-in)" if origin == "built-in" else f" from {origin}" if origin else "")
+    try:
+        result = step.run(records, ctx)
+    except WorkbenchError:
+        raise
+    except (Exception, SystemExit) as e:  # SystemExit too: a step must not end the program quietly
+        if os.environ.get("WORKBENCH_DEBUG"):
+            import traceback
+
+            traceback.print_exception(e)
+        hint = "; this is a bug in Workbench (WORKBENCH_DEBUG=1 shows the traceback)" if origin == "built-in" else ""
+        raise StepFailed(f"{named} failed: {describe_error(e)}{hint}; nothing was written") from e
+    problem = _result_problem(result, records, ctx.human, getattr(step, "adds_rows", False))
+    if problem is not None:
+        raise StepFailed(f"{named} returned {problem}; nothing was written")
+    return result
+
+
+def _result_problem(result: Any, given: pl.DataFrame, human: dict, adds_rows: bool = False) -> str | None:
+    """What is wrong with a step's result, in words, or None when the runner can use it."""
+    import json
+
+    from .records import SCHEMA
+    from .steps.base import StepResult
+
+    if not isinstance(result, StepResult):
+        return f"a {type(result).__name__}, not a StepResult"
+    kept = result.kept
+    if not isinstance(kept, pl.DataFrame):
+        return f"kept records that are a {type(kept).__name__}, not a polars DataFrame"
+    missing = [c for c in SCHEMA if c not in kept.columns]
+    if missing:
+        return f"kept records missing column(s) {', '.join(missing)}"
+    for column, dtype in SCHEMA.items():
+        if kept.schema[column] != dtype:
+            try:
+                kept.select(pl.col(column).cast(dtype))
+            except Exception:
+                return f"kept records whose column '{column}' is {kept.schema[column]}, not {dtype}"
+    if not isinstance(result.decisions, list) or not all(isinstance(d, Decision) for d in result.decisions):
+        return "decisions that are not a list of Decision"
+    try:
+        json.dumps(result.stats, sort_keys=True)
+        orjson.dumps([d.detail for d in result.decisions], option=orjson.OPT_SORT_KEYS)
+        decided = pl.Series([d.record_id for d in result.decisions], dtype=pl.String)
+    except (TypeError, ValueError, OverflowError) as e:  # the snapshot and export could not be written
+        return f"stats or decision details that cannot be saved ({type(e).__name__}: {e})"
+    ids = given.get_column("id").implode()
+    kept_ids = kept.get_column("id")
+    if kept_ids.is_duplicated().any():
+        return "kept records with the same id more than once"
+    checks = [("decisions about", decided)]
+    if not adds_rows:
+        checks.insert(0, ("kept records with", kept_ids))
+    for what, found in checks:
+        strangers = found.filter(~found.is_in(ids))
+        if strangers.len():
+            return f"{what} {strangers.len():,} record id(s) it was not given (e.g. {strangers[0]!r})"
+    explained = pl.concat([kept_ids, pl.Series([d.record_id for d in result.decisions if d.action == "drop"],
+                                               dtype=pl.String),
+                           pl.Series([rid for (rid, target) in human if not target], dtype=pl.String)])
+    lost = given.get_column("id").filter(~given.get_column("id").is_in(explained.implode()))
+    if lost.len():
+        return (f"a result that dropped {lost.len():,} row(s) without a decision (e.g. {lost[0]!r}); every "
+                "dropped row needs a drop Decision with a reason")
+    return None
 
 
 @dataclass
@@ -109,12 +213,13 @@ class StepReport:
     flagged: int = 0
     human_overrides: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
+    protected: int = 0  # automatic drops vetoed: the rows had a person's decision in another step
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "rows_in": self.rows_in, "rows_out": self.rows_out,
                 "removed": dict(sorted(self.removed.items())), "edited": self.edited,
                 "flagged": self.flagged, "human_overrides": self.human_overrides,
-                "stats": self.stats}
+                "protected": self.protected, "stats": self.stats}
 
 
 REMOVED_SCHEMA = {
@@ -131,6 +236,53 @@ class RecipeOutcome:
     flagged: list[Decision]
     rows_in: int
     snapshot_id: str | None = None  # set when a project saved the result
+
+
+# A standing human decision about a row protects it, unless it rejects the row itself: a drop, a
+# reject of the row, or a reviewer's "reject" verdict. A PII reviewer's reject is about one span
+# (target = the span), so it means the row was looked at, like an accept, an edit or a keep.
+_VERBS = {"keep": "kept", "accept": "accepted", "edit": "edited", "flag": "flagged", "reject": "reviewed"}
+
+
+def _rejects_row(d: Decision) -> bool:
+    return d.action == "drop" or (d.action == "reject" and (not d.target or d.step == "synthetic_review"))
+
+
+def protected_rows(store: Store | None) -> dict[str, str]:
+    """Record id -> the first standing human decision that protects it, in words."""
+    out: dict[str, str] = {}
+    if store is None:
+        return out
+    for d in store.decisions().values():
+        if d.record_id not in out and not _rejects_row(d):
+            out[d.record_id] = f"{_VERBS.get(d.action, d.action)} in {d.step} by {d.rater}"
+    return out
+
+
+def _human(store: Store | None, step: str) -> dict[tuple[str, str], Decision]:
+    if store is None:
+        return {}
+    return {(d.record_id, d.target): d for d in store.decisions(step).values()}
+
+
+def held_back_rows(records: pl.DataFrame, steps: list[Any], store: Store | None, **context: Any) -> frozenset[str]:
+    """Ids of the rows a review step of `steps` will hold back (a step with ``held_back``)."""
+    out: set[str] = set()
+    for step in steps:
+        hold = getattr(step, "held_back", None)
+        if hold is not None:
+            ctx = StepContext(step=step.name, human=_human(store, step.name), store=store, **context)
+            try:
+                out |= set(hold(records, ctx))
+            except Exception as e:  # a plugin's review step must not end the run with a traceback
+                from .errors import StepFailed, WorkbenchError
+                from .plugins import describe_error
+
+                if isinstance(e, WorkbenchError):
+                    raise
+                raise StepFailed(f"step '{step.name}' failed while telling which rows it holds back: "
+                                 f"{describe_error(e)}; nothing was written") from e
+    return frozenset(out)
 
 
 def run_recipe(
@@ -156,15 +308,18 @@ def run_recipe(
     reports: list[StepReport] = []
     flagged: list[Decision] = []
     cache_dir = project_dir / ".workbench" / "cache" if project_dir else None
+    # Read once: what people decided in any step outranks every automatic step, whatever the order.
+    protected = protected_rows(store)
+    held_back = held_back_rows(current, steps, store, project_dir=project_dir, registry=registry)
     for index, step in enumerate(steps):
-        human = {}
-        if store is not None:
-            human = {(d.record_id, d.target): d for d in store.decisions(step.name).values()}
+        human = _human(store, step.name)
         ctx = StepContext(step=step.name, human=human, project_dir=project_dir, cache_dir=cache_dir,
-                          store=store, progress=progress, cancelled=cancelled, registry=registry)
+                          store=store, progress=progress, cancelled=cancelled, registry=registry,
+                          protected=protected, held_back=held_back)
         ctx.report(0, current.height)
-        result = step.run(current, ctx)
-        current, removed, report, step_flags = _apply(step.name, current, result, human)
+        result = _run_step(step, current, ctx)
+        current, removed, report, step_flags = _apply(step.name, current, result, human, protected,
+                                                      gate=getattr(step, "review_gate", False))
         report.stats = result.stats
         reports.append(report)
         flagged.extend(step_flags)
@@ -177,28 +332,44 @@ def run_recipe(
     return RecipeOutcome(kept, removed, reports, flagged, rows_in)
 
 
-def _apply(name: str, before: pl.DataFrame, result, human: dict) -> tuple:
-    """Merge a step's result with the standing human keep/drop decisions for that step."""
+def _apply(name: str, before: pl.DataFrame, result, human: dict, protected: dict[str, str] | None = None,
+           gate: bool = False) -> tuple:
+    """Merge a step's result with the standing human decisions: this step's keep/drop, and the
+    rows people decided on in any step, which an automatic drop may not remove (a veto)."""
+    protected = protected or {}
     auto_drops = {d.record_id: d for d in result.decisions if d.action == "drop"}
     human_keep = {rid for (rid, target), d in human.items() if not target and d.action in ("keep", "accept")}
     human_drop = {rid: d for (rid, target), d in human.items() if not target and d.action in ("drop", "reject")}
     drops: dict[str, Decision] = {}
     overrides = 0
+    vetoed: list[str] = []
     for rid, d in auto_drops.items():
         if rid in human_keep:
             overrides += 1
             continue
+        if rid in protected and rid not in human_drop and not gate:
+            because = _chosen_by_reviewer(d, human)
+            if because is None:
+                vetoed.append(rid)
+                continue
+            # A reviewer's own choice in this step drops a row decided on elsewhere: say both.
+            d = Decision(rid, "drop", d.reason, {**d.detail, "protected": protected[rid], "because": because},
+                         step=d.step or name)
         drops[rid] = d
-    before_ids = set(before.get_column("id").to_list()) if human_drop else set()
+    before_ids = set(before.get_column("id").to_list())
+    vetoed = [rid for rid in vetoed if rid in before_ids]
     for rid, d in human_drop.items():
         if rid in before_ids and rid not in drops:
             overrides += 1
             detail = dict(d.detail)
             detail["rater"] = d.rater
+            if rid in protected:
+                detail["protected"] = protected[rid]
+                detail["because"] = f"{d.rater} dropped it in {name}"
             drops[rid] = Decision(rid, "drop", d.reason or "rejected by reviewer", detail, step=name)
 
     kept_ids = set(result.kept.get_column("id").to_list())
-    restored = [rid for rid in human_keep if rid not in kept_ids]
+    restored = [rid for rid in [*human_keep, *vetoed] if rid not in kept_ids]
     kept = result.kept
     if restored:
         kept = pl.concat([kept, before.filter(pl.col("id").is_in(restored))])
@@ -226,8 +397,19 @@ def _apply(name: str, before: pl.DataFrame, result, human: dict) -> tuple:
     counts = Counter(d.reason for d in drops.values())
     edited = sum(1 for d in result.decisions if d.action == "edit")
     flags = [d for d in result.decisions if d.action == "flag"]
-    report = StepReport(name, before.height, kept.height, dict(counts), edited, len(flags), overrides)
+    report = StepReport(name, before.height, kept.height, dict(counts), edited, len(flags), overrides,
+                        protected=len(vetoed))
     return kept, removed, report, flags
+
+
+def _chosen_by_reviewer(drop: Decision, human: dict) -> str | None:
+    """Why an automatic drop follows a reviewer's choice in this step (they kept the copy it
+    duplicates), or None when it is the step's own doing."""
+    survivor = drop.detail.get("duplicate_of")
+    keep = human.get((survivor, "")) if isinstance(survivor, str) else None
+    if keep is None or keep.action not in ("keep", "accept"):
+        return None
+    return f"{keep.rater} kept another copy ({survivor}) in {drop.step or 'this step'}"
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:

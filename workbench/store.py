@@ -11,8 +11,10 @@ import getpass
 import json
 import os
 import sqlite3
+import sys
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -185,13 +187,19 @@ class Decision:
     target: str = ""
     rater: str | None = None  # None for automatic decisions
     step: str = ""
+    at: str = ""  # when a person decided (UTC, ISO 8601 to the second); "" until stored
 
 
 class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        # Told once when a write has to wait for another process's lock (see _Connection); the CLI
+        # prints a line, the TUI may set its own notification.
+        self.on_wait: Callable[[str], None] | None = print_waiting
+        self.db = sqlite3.connect(self.path, timeout=LOCK_POLL_S, isolation_level=None, check_same_thread=False,
+                                  factory=_Connection)
+        self.db.store = self
         self.db.row_factory = sqlite3.Row
         # One connection shared by the UI thread and workers: every use goes through this lock.
         self.lock = threading.RLock()
@@ -257,35 +265,37 @@ class Store:
             for d in decisions:
                 if d.action not in HUMAN_ACTIONS:
                     raise ValueError(f"unknown action {d.action!r}; expected one of {HUMAN_ACTIONS}")
+                # A decision brought in from a decision log keeps the time it was made.
                 cur = self.db.execute(
                     "INSERT INTO decisions(step, record_id, target, action, reason, detail, rater, created_at)"
                     " VALUES (?,?,?,?,?,?,?,?)",
                     (d.step, d.record_id, d.target, d.action, d.reason,
-                     json.dumps(d.detail, sort_keys=True), d.rater or default_rater(), at),
+                     json.dumps(d.detail, sort_keys=True), d.rater or default_rater(), d.at or at),
                 )
                 seqs.append(cur.lastrowid)
         return seqs
 
     def decisions(self, step: str | None = None) -> dict[tuple[str, str, str], Decision]:
-        """The standing human decisions: newest per (step, record, target), reverts removed."""
+        """The standing human decisions: newest per (step, record, target), reverts removed.
+
+        Newest by the time a person decided, then by the order of writing: a decision merged in
+        from another expert's log stands only where it was made later than the local one.
+        """
         sql = (
-            "SELECT d.* FROM decisions d JOIN (SELECT MAX(seq) AS seq FROM decisions"
+            "SELECT * FROM (SELECT d.*, ROW_NUMBER() OVER (PARTITION BY step, record_id, target"
+            " ORDER BY created_at DESC, seq DESC) AS newest FROM decisions d"
             + (" WHERE step = ?" if step else "")
-            + " GROUP BY step, record_id, target) last ON d.seq = last.seq"
+            + ") WHERE newest = 1 ORDER BY seq"
         )
         rows = self._read(sql, (step,) if step else ())
-        out = {}
-        for r in rows:
-            if r["action"] == "revert":
-                continue
-            out[(r["step"], r["record_id"], r["target"])] = Decision(
-                r["record_id"], r["action"], r["reason"], json.loads(r["detail"]),
-                r["target"], r["rater"], r["step"],
-            )
-        return out
+        return {(r["step"], r["record_id"], r["target"]): _decision(r) for r in rows if r["action"] != "revert"}
 
     def decision_history(self, record_id: str) -> list[sqlite3.Row]:
         return self._read("SELECT * FROM decisions WHERE record_id = ? ORDER BY seq", (record_id,))
+
+    def decision_log(self) -> list[Decision]:
+        """Every human decision ever written, reverts included, in the order they were written."""
+        return [_decision(r) for r in self._read("SELECT * FROM decisions ORDER BY seq")]
 
     # -- audit log ----------------------------------------------------------------------------
     def log(self, event: str, detail: dict[str, Any] | None = None, who: str | None = None) -> None:
@@ -474,15 +484,16 @@ class Store:
         """Commit one vote now; returns its sequence number."""
         return self.add_votes([(pair_id, rater, choice, winner, reason, source)])[-1]
 
-    def add_votes(self, votes: Iterable[tuple[int, str, str, str, str, str]]) -> list[int]:
-        """Commit (pair_id, rater, choice, winner, reason, source) rows in one transaction."""
+    def add_votes(self, votes: Iterable[tuple]) -> list[int]:
+        """Commit (pair_id, rater, choice, winner, reason, source) rows in one transaction; a
+        seventh item is the time the vote was cast (a vote brought in from a decision log)."""
         at = now()
         seqs = []
         with self.transaction():
             for v in votes:
                 cur = self.db.execute(
                     "INSERT INTO votes(pair_id, rater, choice, winner, reason, source, created_at)"
-                    " VALUES (?,?,?,?,?,?,?)", (*v, at))
+                    " VALUES (?,?,?,?,?,?,?)", (*v[:6], v[6] if len(v) > 6 else at))
                 seqs.append(cur.lastrowid)
         return seqs
 
@@ -497,12 +508,20 @@ class Store:
             where.append("v.rater = ?")
             params.append(rater)
         if newest:
-            where.append("v.seq IN (SELECT MAX(seq) FROM votes GROUP BY pair_id, rater)")
+            # Newest by the time it was cast, as for decisions: a vote merged in from another
+            # copy of the project stands only where it was cast later.
+            where.append("v.seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER (PARTITION BY pair_id,"
+                         " rater ORDER BY created_at DESC, seq DESC) AS newest FROM votes) WHERE newest = 1)")
         sql = ('SELECT v.*, p.comparison, p.prompt_id, p.model_a, p.model_b, p.reply_a, p.reply_b, p."left",'
                " p.seed, e.category, e.reference FROM votes v JOIN pairs p ON p.pair_id = v.pair_id"
                " LEFT JOIN eval_prompts e ON e.prompt_id = p.prompt_id"
                + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY v.seq")
         return [dict(r) for r in self._read(sql, tuple(params))]
+
+
+def _decision(r: sqlite3.Row) -> Decision:
+    return Decision(r["record_id"], r["action"], r["reason"], json.loads(r["detail"]), r["target"],
+                    r["rater"], r["step"], r["created_at"])
 
 
 def _prompt_row(r: sqlite3.Row) -> dict[str, Any]:
@@ -522,9 +541,17 @@ class _Transaction:
 
     def __enter__(self) -> sqlite3.Connection:
         self.lock.acquire()
-        if not self.db.in_transaction:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.outer = True
+        try:
+            if not self.db.in_transaction:
+                self.outer = True
+                self.db.execute("BEGIN IMMEDIATE")  # waits for another process's write (_Connection)
+        except BaseException:
+            # Cancelled while waiting, or interrupted just after BEGIN: leave neither the
+            # transaction nor the thread lock held.
+            if self.outer and self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            self.lock.release()
+            raise
         return self.db
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -535,3 +562,70 @@ class _Transaction:
             self.lock.release()
 
 
+# How long one attempt waits for a lock inside SQLite. Between attempts Python runs its signal
+# handlers, so Ctrl-C while waiting takes effect within about this long.
+LOCK_POLL_S = 1.0
+LOCK_TIMEOUT_ENV = "WORKBENCH_LOCK_TIMEOUT"
+
+
+def print_waiting(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that waits out another process's lock instead of failing after a fixed
+    timeout ("database is locked"). Only a statement that starts its own transaction is tried
+    again (BEGIN, a read, a lone write): inside a transaction this process already holds what
+    it needs, and a failed statement there is the caller's to handle."""
+
+    store: Store
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        if self.in_transaction:
+            return sqlite3.Connection.execute(self, sql, parameters)
+        return _patiently(self.store, lambda: sqlite3.Connection.execute(self, sql, parameters))
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name.startswith("SQLITE_BUSY") or "database is locked" in str(error)
+
+
+def _lock_timeout() -> float | None:
+    value = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None
+
+
+def _patiently(store: Store, attempt: Callable[[], Any]) -> Any:
+    """attempt(), again while another process holds the lock it needs: the user is told once,
+    Ctrl-C ends the wait as Cancelled, and WORKBENCH_LOCK_TIMEOUT seconds (if set) as an error."""
+    project = None  # the folder holding .workbench/, worked out only when there is a wait
+    waiting_since = None
+    try:
+        while True:
+            try:
+                return attempt()
+            except sqlite3.OperationalError as e:
+                if not _busy(e):
+                    raise
+            if waiting_since is None:
+                waiting_since = time.monotonic()
+                project = store.path.resolve().parent.parent
+                if store.on_wait is not None:
+                    store.on_wait(f"waiting for another workbench process writing to {project}...")
+            limit = _lock_timeout()
+            if limit is not None and time.monotonic() - waiting_since >= limit:
+                from .errors import WorkbenchError
+
+                raise WorkbenchError(f"{project}: another workbench process has held the project store for "
+                                     f"over {limit:g} s ({LOCK_TIMEOUT_ENV}); try again when it is done")
+    except KeyboardInterrupt:
+        if waiting_since is None:
+            raise
+        from .errors import Cancelled
+
+        raise Cancelled(f"stopped waiting for another workbench process writing to {project}") from None

@@ -139,7 +139,8 @@ def cluster_records(step: Any, records: pl.DataFrame, ctx: Any) -> ClusterResult
     corpus = build_corpus(records, step.fields, step.against, getattr(ctx, "project_dir", None))
     pairs = step.similar_pairs(corpus, ctx)
     keep, drop = human_choices(getattr(ctx, "human", {}) or {})
-    clusters = resolve(corpus, pairs, step.threshold, step.policy, keep, drop)
+    clusters = resolve(corpus, pairs, step.threshold, step.policy, keep, drop,
+                       protected=set(getattr(ctx, "protected", None) or ()))
     stats = dict(pairs.stats)
     stats.update({
         "clusters": len(clusters),
@@ -242,8 +243,13 @@ def _components(rows: Iterable[int], neighbours: dict[int, list[int]]) -> list[l
 
 
 def resolve(corpus: Corpus, pairs: SimilarPairs, threshold: float, policy: str,
-            keep: set[str] = frozenset(), drop: set[str] = frozenset()) -> list[Cluster]:
-    """Clusters from verified pairs: survivors first, then each member against its survivor."""
+            keep: set[str] = frozenset(), drop: set[str] = frozenset(),
+            protected: set[str] = frozenset()) -> list[Cluster]:
+    """Clusters from verified pairs: survivors first, then each member against its survivor.
+
+    Rows a person decided on in another step (`protected`) survive where this step's reviewer
+    has not chosen, so a cluster keeps every accepted or edited copy.
+    """
     key = _policy_key(corpus, policy)
     ids = corpus.ids
     a_list, b_list = pairs.a.tolist(), pairs.b.tolist()
@@ -272,7 +278,11 @@ def resolve(corpus: Corpus, pairs: SimilarPairs, threshold: float, policy: str,
         plans = []
         wanted: list[tuple[int, int]] = []
         for members in pending:
-            survivors = [m for m in members if fixed(m)] or [pick(members)]
+            survivors = [m for m in members if fixed(m)]
+            if not any(ids[m] in keep for m in members):
+                survivors = sorted(survivors + [m for m in members if m < corpus.n_new and ids[m] in protected
+                                                and ids[m] not in drop])
+            survivors = survivors or [pick(members)]
             others = [m for m in members if m not in survivors]
             wanted += [(m, s) for m in others for s in survivors]
             wanted += [(s, survivors[0]) for s in survivors[1:]]

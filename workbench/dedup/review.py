@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from ..recipe import Recipe, StepSpec, run_recipe
+from ..recipe import Recipe, StepSpec, protected_rows, run_recipe
 from ..steps.base import StepContext
 from ..store import Decision
 from .clusters import Cluster, Corpus, SimilarPairs, build_corpus, human_choices, resolve
@@ -34,6 +34,7 @@ class ReviewSet:
     pairs: SimilarPairs
     rows: dict[str, dict[str, Any]]  # member id -> record (messages, origin, category, source)
     clusters: list[Cluster] = field(default_factory=list)
+    protected: dict[str, str] = field(default_factory=dict)  # rows people decided on elsewhere -> what they decided
 
     @property
     def reviewed(self) -> int:
@@ -43,7 +44,10 @@ class ReviewSet:
         """Apply the standing decisions again (after the reviewer changed one)."""
         human = {(d.record_id, d.target): d for d in store.decisions(self.step.name).values()}
         keep, drop = human_choices(human)
-        clusters = resolve(self.corpus, self.pairs, self.step.threshold, self.step.policy, keep, drop)
+        # As in the export: a copy a person accepted or edited elsewhere survives unless chosen against.
+        self.protected = protected_rows(store)
+        clusters = resolve(self.corpus, self.pairs, self.step.threshold, self.step.policy, keep, drop,
+                           protected=set(self.protected))
         first = {rid: i for i, rid in enumerate(self.corpus.ids)}
         self.clusters = sorted(clusters, key=lambda c: (-len(c.members), first[c.members[0]]))
 
@@ -113,9 +117,22 @@ def choose_survivor(store, step: str, cluster: Cluster, record_id: str, rater: s
     _commit(store, step, items or [(record_id, "keep")], rater)
 
 
+def _shown_survivors(cluster: Cluster) -> list[str]:
+    """The copies that survive as shown (policy or protected ones), minus the existing set's rows."""
+    return [rid for rid in cluster.survivors if rid not in cluster.existing]
+
+
 def toggle_keep(store, step: str, cluster: Cluster, record_id: str, rater: str | None = None) -> None:
-    """Keep several: add this copy to the kept ones, or take it out again."""
-    _commit(store, step, [(record_id, "revert" if record_id in cluster.chosen else "keep")], rater)
+    """Keep several: add this copy to the kept ones, or take it out again.
+
+    Before any choice the survivors are the policy's; "keep this too" means keep them as well,
+    so they are recorded with it (a lone keep would make this copy the only survivor).
+    """
+    if record_id in cluster.chosen:
+        _commit(store, step, [(record_id, "revert")], rater)
+        return
+    also = [] if cluster.chosen else [(rid, "keep") for rid in _shown_survivors(cluster) if rid != record_id]
+    _commit(store, step, [*also, (record_id, "keep")], rater)
 
 
 def keep_all(store, step: str, cluster: Cluster, rater: str | None = None) -> None:
@@ -126,9 +143,10 @@ def keep_all(store, step: str, cluster: Cluster, rater: str | None = None) -> No
 
 
 def accept_policy(store, step: str, cluster: Cluster, rater: str | None = None) -> None:
-    """The policy's survivor is right: record it as the reviewer's choice."""
+    """What is shown is right: record its survivors as the reviewer's choice."""
     if not cluster.chosen:
-        _commit(store, step, [(cluster.policy_survivor, "keep")], rater)
+        _commit(store, step, [(rid, "keep") for rid in _shown_survivors(cluster) or [cluster.policy_survivor]],
+                rater)
 
 
 def reset(store, step: str, cluster: Cluster, rater: str | None = None) -> None:

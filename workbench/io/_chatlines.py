@@ -198,8 +198,22 @@ def main(argv: list[str]) -> None:
     sys.stdout.buffer.flush()
 
 
+def _die_with_parent() -> None:
+    """Linux: end this worker when the importing process dies (kill -9 included) instead of
+    reading the rest of its slice for nobody (workbench/procs.py does the same for forked workers)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 if __name__ == "__main__":
     import gc
 
+    _die_with_parent()
     gc.disable()
     main(sys.argv[1:])

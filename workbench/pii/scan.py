@@ -23,6 +23,7 @@ Report = Callable[[int, int], None]
 
 # Below this many distinct texts a second process costs more to start than it saves.
 PARALLEL_MIN_TEXTS = 3000
+PARALLEL_MIN_ENV = "WORKBENCH_PII_PARALLEL_MIN"
 BATCH = 256  # texts per scan batch
 NER_BATCH = 64  # docs per spaCy batch
 NER_WINDOW: int | None = 6  # tokens the model reads either side of a capitalised word (None: all)
@@ -264,11 +265,19 @@ class Scanner:
         Forked workers start at once with the model already loaded (a fresh interpreter would
         spend seconds importing spaCy and Presidio). Elsewhere than Linux, or if the pool cannot
         start, the texts are scanned here.
+
+        The workers never outlive this call: they die with this process (procs.quiet_worker),
+        and any exception here (Ctrl-C or SIGTERM, taken between results by
+        procs.signals_deferred; a cancel from `report`) kills them before the pool is left. All of them are forked on the first submit() by this thread, which stays in
+        this call while they live: Linux's parent-death signal, tied to the forking thread,
+        cannot fire early even when the TUI runs the recipe in a worker thread.
         """
         import multiprocessing as mp
         import sys
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
+
+        from ..procs import kill_pool, quiet_worker, result_when_done, signals_deferred
 
         global _fork_scanner
         if not sys.platform.startswith("linux"):
@@ -281,12 +290,20 @@ class Scanner:
         done = 0
         _fork_scanner = self
         try:
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-                for chunk, spans in zip(chunks, pool.map(_scan_chunk, chunks)):
-                    out.update(zip(chunk, spans))
-                    done += len(chunk)
-                    if report:
-                        report(done, len(texts))
+            with signals_deferred(), ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"),
+                                                       initializer=quiet_worker, initargs=(os.getpid(),)) as pool:
+                try:
+                    # Futures rather than map(): map's clean-up cancels them, and then the pool's
+                    # own clean-up after kill_pool fails on the cancelled ones (Python 3.11).
+                    futures = [pool.submit(_scan_chunk, chunk) for chunk in chunks]
+                    for chunk, future in zip(chunks, futures):
+                        out.update(zip(chunk, result_when_done(future)))
+                        done += len(chunk)
+                        if report:
+                            report(done, len(texts))
+                except BaseException:
+                    kill_pool(pool)
+                    raise
         except (BrokenProcessPool, OSError):
             rest = [t for t in texts if t not in out]
             out.update(self._scan_here(rest, None))
@@ -305,11 +322,17 @@ def _scan_chunk(texts: list[str]) -> list[tuple[Span, ...]]:
 
 
 def _worker_count(processes: int, texts: int) -> int:
-    if processes == 1 or texts < PARALLEL_MIN_TEXTS:
+    if processes == 1 or texts < _parallel_min_texts():
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     wanted = cores if processes <= 0 else processes
-    return max(1, min(wanted, cores, texts // max(1, PARALLEL_MIN_TEXTS // 2)))
+    return max(1, min(wanted, cores, texts // max(1, _parallel_min_texts() // 2)))
+
+
+def _parallel_min_texts() -> int:
+    """PARALLEL_MIN_TEXTS, or WORKBENCH_PII_PARALLEL_MIN (tests fork workers on small inputs)."""
+    value = os.environ.get(PARALLEL_MIN_ENV, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else PARALLEL_MIN_TEXTS
 
 
 def _not_a_name(value: str) -> bool:

@@ -1,7 +1,8 @@
 """DATA_CARD.md sections for categorize, balance and synthetic_review, read from report.json.
 
 ``data_card_sections(report)`` returns markdown lines (empty when the recipe has none of these
-steps); the export's data card appends them after the category table.
+steps and no automatic drop was overruled by a person's decision); the export's data card
+appends them after the category table.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ def data_card_sections(report: dict[str, Any]) -> list[str]:
             cap = caps.get(cat)
             lines.append(f"| {cat} | {before[cat]:,} | {after.get(cat, 0):,} | {'' if cap is None else f'{cap:,}'} |")
         lines.append("")
+        over = st.get("over_cap") or {}
+        if over:
+            lines += ["Categories kept above their cap because of people's decisions (every row a reviewer "
+                      "decided on stays):", ""]
+            for cat, o in sorted(over.items()):
+                lines.append(f"- **{cat}**: {o['protected']:,} rows a reviewer accepted, edited or kept exceed "
+                             f"its cap of {o['cap']:,}")
+            lines.append("")
         deficits = st.get("deficits") or {}
         if deficits:
             lines += ["Under-represented categories (nothing was invented to fill them):", ""]
@@ -70,4 +79,10 @@ def data_card_sections(report: dict[str, Any]) -> list[str]:
             line = Agreement(**raw).line()
             lines.append(line[0].upper() + line[1:] + ".")
         lines.append("")
+    vetoed = {s.get("name"): s.get("protected", 0) for s in report.get("steps", []) if s.get("protected")}
+    if vetoed:
+        lines += ["## Human decisions kept", "",
+                  f"{sum(vetoed.values()):,} automatic drops were overruled because a person had accepted, "
+                  "edited or kept the row in another step (by step: "
+                  + ", ".join(f"{name} {n:,}" for name, n in vetoed.items()) + ").", ""]
     return lines

@@ -100,7 +100,8 @@ class CategoryPlan:
     cap: int | None = None  # the most rows kept; None when the category is not cut
     minimum: int | None = None
     share: float | None = None  # its target share of the balanced task rows
-    pinned: int = 0  # rows a reviewer chose to keep (always kept)
+    pinned: int = 0  # rows a person decided on (always kept)
+    over_cap: int | None = None  # the cap the pinned rows alone exceed (they are all kept)
     deficit: int = 0  # rows missing to reach the minimum or the share
     deficit_of: str | None = None  # "min_per_category" or "target_share"
     dropped_as: str = "balance"  # the reason its dropped rows get
@@ -144,6 +145,10 @@ class BalancePlan:
             "deficits": {c.category: {"have": c.after, "missing": c.deficit, "target": c.deficit_of,
                                       "need": c.after + c.deficit} for c in self.deficits()},
         }
+        over = {c.category: {"cap": c.over_cap, "protected": c.pinned} for c in self.categories
+                if c.over_cap is not None}
+        if over:
+            stats["over_cap"] = over
         if self.general_wanted or self.general:
             stats["general"] = {"added": self.general, "wanted": self.general_wanted,
                                 "available": self.general_available,
@@ -217,6 +222,8 @@ def plan_balance(counts: Mapping[str | None, int], targets: Targets, *,
         if missing > p.deficit:
             p.deficit, p.deficit_of = missing, "min_per_category"
     for p in plans.values():
+        if p.cap is not None and p.pinned > p.cap:
+            p.over_cap = p.cap  # the pinned rows alone exceed it: all stay, and that is reported
         if p.cap is not None and p.after >= p.before:
             p.cap = None  # not cut after all
 

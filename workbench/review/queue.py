@@ -1,13 +1,15 @@
 """The Review screen's work list: which synthetic rows to show, in what order, and how far along.
 
 The rows are the project's imported rows whose origin needs review, minus those the last recipe
-run removed in another step (a duplicate need not be reviewed). They keep input order, so
-"resume" is simply the first row this reviewer has not judged yet. Verdicts live in the store
-(see :mod:`.verdicts`); the queue keeps a copy that the screen updates after each commit.
+run removed in another step (a duplicate need not be reviewed) unless a reviewer has judged them:
+work done stays counted, and the screen says which step dropped such a row and why. They keep
+input order, so "resume" is simply the first row this reviewer has not judged yet. Verdicts live
+in the store (see :mod:`.verdicts`); the queue keeps a copy that the screen updates after each commit.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,20 +48,40 @@ def review_settings(project) -> ReviewSettings:
     return ReviewSettings(tuple(step.origins), step.min_verdicts, step.rule, step.unreviewed, True)
 
 
-def rows_to_review(project, origins: tuple[str, ...]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def removed_elsewhere(project) -> dict[str, dict[str, Any]]:
+    """{record id: its removed row} for rows the last recipe run removed in another step."""
+    runs = [s for s in project.snapshots() if s.manifest.get("step") == "recipe"]
+    removed = runs[-1].removed() if runs else None
+    if removed is None or not removed.height:
+        return {}
+    return {r["id"]: r for r in removed.filter(pl.col("step") != STEP).iter_rows(named=True)}
+
+
+def rows_to_review(project, origins: tuple[str, ...],
+                   judged: frozenset[str] | set[str] = frozenset()) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows needing review, human reference rows) from the project's latest import.
 
-    Rows the last recipe run removed in a step other than synthetic_review are left out of both.
+    Rows the last recipe run removed in a step other than synthetic_review are left out of both,
+    except the `judged` ones (rows with a verdict), which stay in the rows to review.
     """
     records = project.records()
-    runs = [s for s in project.snapshots() if s.manifest.get("step") == "recipe"]
-    if runs:
-        removed = runs[-1].removed()
-        if removed is not None and removed.height:
-            gone = removed.filter(pl.col("step") != STEP).get_column("id")
-            records = records.filter(~pl.col("id").is_in(gone.implode()))
+    gone = [rid for rid in removed_elsewhere(project) if rid not in judged]
+    if gone:
+        records = records.filter(~pl.col("id").is_in(pl.Series(gone, dtype=pl.String).implode()))
     wanted = pl.col("origin").is_in(list(origins))
     return records.filter(wanted), records.filter(~wanted & (pl.col("origin") != "general"))
+
+
+def describe_removal(removed: dict[str, Any]) -> str:
+    """One line for a reviewed row the last run dropped anyway: the step, the reason, the decision."""
+    detail = removed.get("detail") or "{}"
+    detail = json.loads(detail) if isinstance(detail, str) else detail
+    line = f"dropped by {removed['step']} ({removed['reason']})"
+    if detail.get("because"):
+        line += f" because {detail['because']}"
+    elif detail.get("rater"):
+        line += f" by {detail['rater']}"
+    return line
 
 
 @dataclass
@@ -69,6 +91,7 @@ class ReviewQueue:
     rater: str
     settings: ReviewSettings = field(default_factory=ReviewSettings)
     verdicts: dict[str, dict[str, Decision]] = field(default_factory=dict)
+    removed: dict[str, dict[str, Any]] = field(default_factory=dict)  # judged rows the last run dropped elsewhere
 
     def __post_init__(self) -> None:
         self.ids: list[str] = self.rows.get_column("id").to_list()
@@ -83,8 +106,11 @@ class ReviewQueue:
     @classmethod
     def load(cls, project, rater: str) -> ReviewQueue:
         settings = review_settings(project)
-        rows, reference = rows_to_review(project, settings.origins)
-        return cls(rows, reference, rater, settings, store_verdicts(project.store))
+        verdicts = store_verdicts(project.store)
+        rows, reference = rows_to_review(project, settings.origins, set(verdicts))
+        ids = set(rows.get_column("id").to_list())
+        removed = {rid: r for rid, r in removed_elsewhere(project).items() if rid in ids}
+        return cls(rows, reference, rater, settings, verdicts, removed)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -126,6 +152,11 @@ class ReviewQueue:
             by_rater.pop(self.rater, None)
         else:
             by_rater[self.rater] = decision
+
+    def fate(self, index: int) -> str | None:
+        """Why the last recipe run dropped this judged row in another step, or None when it did not."""
+        removed = self.removed.get(self.ids[index])
+        return describe_removal(removed) if removed is not None else None
 
     def needs_me(self, index: int) -> bool:
         """Not judged by this reviewer, and still short of the verdicts it needs."""

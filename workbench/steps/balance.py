@@ -3,8 +3,12 @@
 The counts come from :func:`workbench.review.distribution.plan_balance` (caps, shares, minimums,
 deficits); which rows stay comes from :func:`workbench.review.sampling.diverse_subset` over the
 sentence embeddings of the rows of each category that is cut (only those are embedded). Rows a
-reviewer marked "keep" always stay and count towards their category's cap. Categories short of
-their minimum or share are reported with their deficit; nothing is ever invented to fill them.
+person decided on (marked "keep" here, or accepted, edited or kept in any step: ctx.protected)
+always stay and count towards their category's cap; when they alone exceed it, all stay and the
+stats say so (``over_cap``). Rows a review step will hold back (ctx.held_back: unaccepted
+synthetic rows, wherever synthetic_review runs) are neither counted nor dropped here, so the
+counts are those of the export. Categories short of their minimum or share are reported with
+their deficit; nothing is ever invented to fill them.
 General instruction data (a file the user names) can be mixed in at a share of the output.
 """
 
@@ -28,6 +32,7 @@ from .base import Step, StepContext, StepResult
 @dataclass
 class Balance(Step):
     name: ClassVar[str] = "balance"
+    adds_rows: ClassVar[bool] = True  # the general_file rows
     description: ClassVar[str] = ("cap over-represented categories keeping the most diverse rows; "
                                   "report categories short of their targets")
 
@@ -60,12 +65,20 @@ class Balance(Step):
 
     # -- planning (the Balance screen calls these too) ----------------------------------------
     def plan(self, records: pl.DataFrame, ctx: StepContext, general_available: int = 0) -> BalancePlan:
+        records = self.counted(records, ctx)
         counts = dict(records.group_by("category").len().iter_rows())
         return plan_balance(counts, self.targets(), pinned=self._pinned_counts(records, ctx),
                             general_available=general_available, general_share=self.general_share)
 
+    def counted(self, records: pl.DataFrame, ctx: StepContext) -> pl.DataFrame:
+        """The rows that will reach the export: `records` minus those a review step holds back."""
+        if not ctx.held_back:
+            return records
+        return records.filter(~pl.col("id").is_in(pl.Series(list(ctx.held_back), dtype=pl.String).implode()))
+
     def _pinned(self, ctx: StepContext) -> set[str]:
-        return {rid for (rid, target), d in ctx.human.items() if not target and d.action in ("keep", "accept")}
+        own = {rid for (rid, target), d in ctx.human.items() if not target and d.action in ("keep", "accept")}
+        return own | set(ctx.protected)
 
     def _pinned_counts(self, records: pl.DataFrame, ctx: StepContext) -> dict[str | None, int]:
         pinned = self._pinned(ctx)
@@ -79,6 +92,7 @@ class Balance(Step):
         from ..recipe import split_keys  # here: the recipe runner imports the steps
 
         pinned = self._pinned(ctx)
+        records = self.counted(records, ctx)
         keyed = records.select("id", pl.col("category").fill_null(UNLABELLED).alias("cat"))
         keyed = keyed.with_columns(pl.Series("key", split_keys(keyed.get_column("id"), self.seed)))
         cut = {c.category: c for c in plan.categories if c.after < c.before}
@@ -165,6 +179,12 @@ class Balance(Step):
             kept = pl.concat([kept, general[np.sort(order[:plan.general])]])
         stats = plan.to_stats()
         stats["select"] = self.select
+        counted = self.counted(records, ctx)
+        protected = counted.filter(pl.col("id").is_in(list(self._pinned(ctx)))).height
+        if protected:
+            stats["protected"] = protected  # rows kept first: a person decided on them
+        if records.height > counted.height:
+            stats["held_back"] = records.height - counted.height  # not counted: the review holds them
         return StepResult(kept, decisions, stats)
 
 

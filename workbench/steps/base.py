@@ -30,6 +30,13 @@ class StepContext:
     progress: ProgressCallback | None = None
     cancelled: Callable[[], bool] = lambda: False
     registry: Any = None
+    # Rows a person accepted, edited or kept in any step -> what they decided, in words. The runner
+    # vetoes an automatic drop of these; steps that choose between rows (which duplicate survives,
+    # which rows a cap keeps) should choose these first.
+    protected: dict[str, str] = field(default_factory=dict)
+    # Rows a review step of the recipe (synthetic_review) will hold back, wherever it runs: they
+    # will not be exported, so counting steps such as balance leave them out of their counts.
+    held_back: frozenset[str] = frozenset()
 
     def human_for(self, record_id: str, target: str = "") -> Decision | None:
         return self.human.get((record_id, target))
@@ -62,6 +69,9 @@ class Step:
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    # A step may keep, edit or drop the rows it is given; one that brings in rows of its own
+    # (balance mixing in general instruction data) says so, or the runner refuses its result.
+    adds_rows: ClassVar[bool] = False
 
     def run(self, records: pl.DataFrame, ctx: StepContext) -> StepResult:  # pragma: no cover
         raise NotImplementedError

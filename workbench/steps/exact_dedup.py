@@ -27,12 +27,14 @@ class ExactDedup(Step):
         ).with_row_index("pos")
         # A reviewer's "keep" makes that copy the survivor; otherwise the first one seen survives.
         chosen = [rid for (rid, target), d in ctx.human.items() if not target and d.action == "keep"]
-        keyed = keyed.with_columns(pl.col("id").is_in(chosen).alias("chosen"))
+        # Else a copy a person accepted or edited in another step (ctx.protected) survives.
+        keyed = keyed.with_columns(pl.col("id").is_in(chosen).alias("chosen"),
+                                   pl.col("id").is_in(list(ctx.protected)).alias("protected"))
         groups = keyed.filter(pl.len().over("key") > 1)
         if groups.height == 0:
             return StepResult(records, [], {"groups": 0})
         survivor = (
-            groups.sort(["chosen", "pos"], descending=[True, False])
+            groups.sort(["chosen", "protected", "pos"], descending=[True, True, False])
             .group_by("key", maintain_order=True)
             .agg(pl.col("id").first().alias("survivor"))
         )

@@ -33,6 +33,9 @@ from .base import Step, StepContext, StepResult
 class SyntheticReview(Step):
     name: ClassVar[str] = "synthetic_review"
     description: ClassVar[str] = "hold synthetic rows back until reviewers accept them; apply their edits"
+    # Its drops carry out (or wait for) reviewers' verdicts, so the recipe runner lets them stand
+    # even for rows a person decided on in another step (see recipe.protected_rows).
+    review_gate: ClassVar[bool] = True
 
     origins: list[str] = field(default_factory=lambda: ["synthetic"])  # origins that need review
     unreviewed: Literal["hold", "pass"] = "hold"  # rows with too few verdicts: held back, or let through
@@ -44,6 +47,23 @@ class SyntheticReview(Step):
             raise ValueError('origins is empty; give the origins that need review, e.g. ["synthetic"]')
         if not 1 <= self.min_verdicts <= 20:
             raise ValueError(f"min_verdicts must be from 1 to 20, got {self.min_verdicts}")
+
+    def _status(self, by_rater: dict[str, Decision]) -> tuple[Any, str]:
+        """(the combined outcome, what happens to the row: accepted/passed stay, the rest go)."""
+        outcome = combine(by_rater, self.min_verdicts, self.rule)
+        status = outcome.status
+        if status == "pending" and self.unreviewed == "pass" and by_rater:
+            status = combine(by_rater, 1, self.rule).status  # decided by the verdicts it has
+        elif status == "pending" and self.unreviewed == "pass":
+            status = "passed"
+        return outcome, status
+
+    def held_back(self, records: pl.DataFrame, ctx: StepContext) -> set[str]:
+        """Ids of the rows this step will drop (unreviewed, rejected, disputed), wherever it runs:
+        steps that count rows, such as balance, leave them out."""
+        verdicts = verdicts_by_record(ctx.human)
+        under_review = records.filter(pl.col("origin").is_in(list(self.origins))).get_column("id").to_list()
+        return {rid for rid in under_review if self._status(verdicts.get(rid, {}))[1] not in ("accepted", "passed")}
 
     def run(self, records: pl.DataFrame, ctx: StepContext) -> StepResult:
         self.check()
@@ -57,12 +77,7 @@ class SyntheticReview(Step):
         reasons: Counter[str] = Counter()
         for rid in review_ids:
             by_rater = verdicts.get(rid, {})
-            outcome = combine(by_rater, self.min_verdicts, self.rule)
-            status = outcome.status
-            if status == "pending" and self.unreviewed == "pass" and by_rater:
-                status = combine(by_rater, 1, self.rule).status  # decided by the verdicts it has
-            elif status == "pending" and self.unreviewed == "pass":
-                status = "passed"
+            outcome, status = self._status(by_rater)
             counts[status] += 1
             summary = _summary(by_rater, outcome)
             if status == "pending":

@@ -57,6 +57,25 @@ class WorkbenchApp(App):
             return NoProjectScreen(self.where, self.problem)
         return ProjectScreen(self.project, TABS, initial=self.tab)
 
+    def on_mount(self) -> None:
+        if self.project is not None:
+            self.run_worker(self._warn_about_plugins, thread=True, group="plugins", exit_on_error=False)
+
+    def _warn_about_plugins(self) -> None:
+        """Name the plugins that were refused or failed to load on start, as the CLI does on stderr."""
+        from ..plugins import report_errors
+
+        def warn(message: str, severity: str = "warning") -> None:
+            self.call_from_thread(self.notify, message, title="Plugins", severity=severity, timeout=20,
+                                  markup=False)
+
+        try:
+            registry = self.project.registry()
+        except WorkbenchError as e:
+            warn(str(e), "error")
+            return
+        report_errors(registry, warn)
+
     def action_quit(self) -> None:
         # A running recipe stops at its next progress report; nothing half-written is kept.
         self.workers.cancel_all()

@@ -79,6 +79,8 @@ class BalanceTab(ProjectTab):
         self.records: pl.DataFrame | None = None
         self.params: dict[str, Any] = {}
         self.human: dict = {}
+        self.protected: dict[str, str] = {}  # rows people decided on: kept first
+        self.held_back: frozenset[str] = frozenset()  # rows the review step holds back: not counted
         self.in_recipe = False
         self.plan: BalancePlan | None = None
         self.started = False
@@ -161,8 +163,28 @@ class BalanceTab(ProjectTab):
     def on_rows_reached_balance(self, event: RowsReachedBalance) -> None:
         self.query_one("#balance-progress", ProgressBar).display = False
         self.records, self.params, self.in_recipe, self.human = event.records, event.params, event.in_recipe, event.human
+        try:
+            self._read_human_context()
+        except WorkbenchError as e:
+            self._status(Content.styled(f"Could not read the reviewers' decisions: {e}", "$error"))
+            return
         self._fill_inputs()
         self._replan()
+
+    def _read_human_context(self) -> None:
+        """What the export's balance will see besides the rows: the rows people decided on (kept
+        first) and those the review step will hold back (not counted), wherever it runs."""
+        from ...recipe import held_back_rows, protected_rows
+
+        recipe = self.project.recipe()
+        registry = self.project.registry()
+        steps = [registry.build_step(spec, recipe.source) for spec in recipe.steps]
+        self.protected = protected_rows(self.project.store)
+        self.held_back = held_back_rows(self.records, steps, self.project.store, project_dir=self.project.path,
+                                        registry=registry)
+
+    def _step_context(self, **kwargs: Any) -> StepContext:
+        return StepContext("balance", human=self.human, protected=self.protected, held_back=self.held_back, **kwargs)
 
     # -- planning -----------------------------------------------------------------------------
     def _step(self) -> Balance:
@@ -179,8 +201,7 @@ class BalanceTab(ProjectTab):
                            .replace("Balance targets: step 'balance' ", ""))
             return
         problem.update("")
-        ctx = StepContext("balance", human=self.human)
-        self.plan = step.plan(self.records, ctx)
+        self.plan = step.plan(self.records, self._step_context())
         chart = self.query_one(BalanceChart)
         names = min(26, max((len(c.category) for c in self.plan.categories), default=8))
         # name, bar, counts and shares (~40 cells), and room for "▲ 1,234 short of min 1,500"
@@ -199,6 +220,12 @@ class BalanceTab(ProjectTab):
                                               f" kept, {plan.total_before - plan.total_after + plan.general:,} dropped"]
         if deficits:
             parts += ["  ·  ", (f"{len(deficits)} categor{'y is' if len(deficits) == 1 else 'ies are'} short of target", "bold $warning")]
+        over = [c for c in plan.categories if c.over_cap is not None]
+        if over:
+            parts += ["  ·  ", (f"{len(over)} over its cap: rows people decided on stay", "bold $warning")]
+        held = self.records.height - plan.total_before
+        if held > 0:
+            parts += [("  ·  ", "dim"), (f"{held:,} synthetic rows not counted (held back until accepted)", "dim")]
         if not self.in_recipe:
             parts += [("  ·  balance is not in the recipe: w adds it", "$warning")]
         self._status(Content.assemble(*parts))
@@ -328,6 +355,7 @@ class BalanceTab(ProjectTab):
             target = f"its minimum of {c.minimum:,}" if c.deficit_of == "min_per_category" else f"its share of {c.share:.0%}"
             lines += ["\n", (f"▲ {c.deficit:,} rows short of {target}. ", "bold $warning"),
                       "Balancing never invents rows: add real examples, or accept more synthetic ones in Review."]
+        lines += _pinned_lines(c)
         if not c.dropped:
             lines += ["\n", ("nothing is dropped from this category", "dim")]
             body.update(Content.assemble(*lines))
@@ -345,10 +373,9 @@ class BalanceTab(ProjectTab):
         step = Balance.from_params(params, "Balance targets")
         wanted = pl.col("category").is_null() if category == UNLABELLED else pl.col("category") == category
         rows = self.records.filter(wanted)
-        ctx = StepContext("balance", human=self.human, project_dir=self.project.path,
-                          cache_dir=self.project.path / ".workbench" / "cache",
-                          progress=lambda label, done, total: self.post_message(BalanceProgressed(label, done, total)),
-                          cancelled=lambda: worker.is_cancelled)
+        ctx = self._step_context(project_dir=self.project.path, cache_dir=self.project.path / ".workbench" / "cache",
+                            progress=lambda label, done, total: self.post_message(BalanceProgressed(label, done, total)),
+                            cancelled=lambda: worker.is_cancelled)
         try:
             plan = step.plan(rows, ctx)
             drops = step.dropped_rows(rows, plan, ctx)
@@ -367,7 +394,8 @@ class BalanceTab(ProjectTab):
         c = self.plan.get(event.category)
         parts: list[str | tuple[str, str]] = [(event.category, "bold"),
                                               f": {c.before:,} rows, would drop {event.dropped.height:,} and keep {c.after:,}",
-                                              (f" ({self.params.get('select', 'diverse')} selection)", "dim"), "\n"]
+                                              (f" ({self.params.get('select', 'diverse')} selection)", "dim"),
+                                              *_pinned_lines(c), "\n"]
         for row in event.dropped.head(200).iter_rows(named=True):
             prompt = next((m["content"] for m in row["messages"] if m["role"] == "user"), "")
             prompt = " ".join(prompt.split())
@@ -383,3 +411,13 @@ class BalanceTab(ProjectTab):
             self.query_one("#balance-progress", ProgressBar).display = False
             self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error",
                         timeout=20, markup=False)
+
+
+def _pinned_lines(c) -> list[str | tuple[str, str]]:
+    """What the preview says about the rows people decided on: kept first, even over the cap."""
+    if c.over_cap is not None:
+        return ["\n", (f"▲ {c.pinned:,} rows people accepted, edited or kept exceed its cap of {c.over_cap:,}: "
+                       "all of them stay, so the cap is exceeded.", "bold $warning")]
+    if c.pinned:
+        return ["\n", (f"{c.pinned:,} rows people accepted, edited or kept are kept first", "dim")]
+    return []

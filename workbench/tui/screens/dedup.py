@@ -50,14 +50,17 @@ class MemberPanel(VerticalScroll):
     """One copy in the cluster: its fate, similarity, source and the text with differences marked."""
 
     def show(self, row: dict, role: str, similarity: float, diff_against: str | None,
-             focused: bool, position: str) -> None:
+             focused: bool, position: str, decided: str | None = None) -> None:
         marks = {"survivor": ("★ survives", "bold green"), "kept": ("✓ kept too", "green"),
                  "dropped": ("✗ dropped", "red"), "existing": ("● already exported", "cyan")}
         mark, style = marks[role]
         head = Text.assemble((mark, style), f"  {position}  similarity {similarity:.2f}\n", style="")
         head.append(f"{row['id']}  {row.get('origin') or ''}  {row.get('category') or '(no category)'}\n",
                     style="dim")
-        head.append(f"{row['source_file']}:{row['source_line']}\n\n", style="dim")
+        head.append(f"{row['source_file']}:{row['source_line']}\n", style="dim")
+        if decided:  # survives unless the reviewer here chooses another copy
+            head.append(f"{decided}\n", style="bold yellow")
+        head.append("\n")
         body = Text()
         text = review.row_text(row)
         if diff_against is None:
@@ -256,7 +259,8 @@ class DedupTab(ProjectTab):
                 role = "dropped"
             panel.display = True
             panel.show(row, role, cluster.similarity.get(rid, 1.0), None if index == 0 else reference,
-                       focused=index == self.member, position=f"{index + 1}/{len(members)}")
+                       focused=index == self.member, position=f"{index + 1}/{len(members)}",
+                       decided=self.reviews.protected.get(rid))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if self.reviews is None or event.option.id is None:

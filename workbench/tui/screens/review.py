@@ -296,8 +296,11 @@ class ReviewTab(ProjectTab):
         s = self.queue.signal(index)
         nearest = self.queue.reference_row(s.nearest_id) if s.nearest_id else None
         self.query_one("#review-signals", Static).update(describe_signals(s, self.nearest_state, nearest))
-        self.query_one("#review-verdicts", Static).update(
-            describe_verdicts(self.queue, index, self.queue.agreement()))
+        verdicts = describe_verdicts(self.queue, index, self.queue.agreement())
+        fate = self.queue.fate(index)
+        if fate is not None:  # judged, yet the last run dropped it in another step: say so here
+            verdicts = Content.assemble(verdicts, ("last run: ", "bold $warning"), (fate, "$warning"), "\n")
+        self.query_one("#review-verdicts", Static).update(verdicts)
 
     # -- moving and filtering -----------------------------------------------------------------
     def action_move(self, delta: int) -> None:

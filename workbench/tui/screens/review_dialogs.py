@@ -46,8 +46,10 @@ class RejectDialog(ModalScreen[Rejection | None]):
             yield Label("1-5 rejects for that reason · tab: a note first · esc: cancel", classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).highlighted = 0
-        self.query_one(OptionList).focus()
+        # No reason is highlighted until the reviewer picks one: a rejection records their reason.
+        reasons = self.query_one(OptionList)
+        reasons.highlighted = None
+        reasons.focus()
 
     def _note(self) -> str:
         return self.query_one("#reject-note", Input).value
@@ -61,8 +63,13 @@ class RejectDialog(ModalScreen[Rejection | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        highlighted = self.query_one(OptionList).highlighted or 0
-        self.dismiss(Rejection(REASONS[highlighted], event.value))
+        reasons = self.query_one(OptionList)
+        if reasons.highlighted is None:  # a note but no reason yet: ask for it, keep the note
+            self.query_one(".hint", Label).update(Content.styled(
+                "Now pick the reason: 1-5, or ↑↓ and enter (your note is kept) · esc: cancel", "bold $warning"))
+            reasons.focus()
+            return
+        self.dismiss(Rejection(REASONS[reasons.highlighted], event.value))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
