@@ -4,6 +4,7 @@ training tests too."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -271,6 +272,9 @@ def test_an_export_without_train_rows_fails_clearly(tmp_path, tiny_model):
     project = make_project(tmp_path, tiny_model)
     export = max((project / "exports").iterdir())
     (export / "train.jsonl").write_text("", encoding="utf-8")
+    report = json.loads((export / "report.json").read_text())  # as an export of no train rows says it
+    report["files"]["train.jsonl"] = {"sha256": hashlib.sha256(b"").hexdigest(), "rows": 0}
+    (export / "report.json").write_text(json.dumps(report), encoding="utf-8")
     with pytest.raises(WorkbenchError, match="no train rows to train on"):
         train(TrainRequest(project, {}))
     assert list_runs(project)[-1].read()["status"] == "failed"

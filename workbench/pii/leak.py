@@ -23,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LeakFound
-from .entities import NER_ENTITIES, STAND_IN
+from .entities import DEFAULT_ENTITIES, NER_ENTITIES, STAND_IN
 from .findings import carried_everywhere, index_by_first_word, scan_texts, values_in, word_occurrences
 
 MIN_VALUE = 3
 MAX_PLACES = 20
 _WORD = re.compile(r"\w+")
+_NOTE_TAIL = re.compile(r"[A-Z0-9_, ]*\)")
+# Entity type names are never a person's data, wherever they appear.
+_ENTITY_NAMES = frozenset(DEFAULT_ENTITIES) | NER_ENTITIES
 
 
 def exported_texts(path: Path) -> Iterator[tuple[int, str]]:
@@ -50,6 +53,7 @@ def exported_texts(path: Path) -> Iterator[tuple[int, str]]:
                 continue
             if path.name == "quarantine.jsonl" and isinstance(value, dict):
                 value = {k: value.get(k) for k in _QUARANTINE_KEYS}
+                value["reason"] = without_note(value.get("reason"))
             for text in _strings(value):
                 yield i, text
 
@@ -57,6 +61,17 @@ def exported_texts(path: Path) -> Iterator[tuple[int, str]]:
 _SKIP_KEYS = {"role", "from", "id", "origin", "category"}
 # quarantine.jsonl: the input file's path and the line number are the user's own, not data.
 _QUARANTINE_KEYS = ("reason", "raw")
+
+
+def without_note(reason: Any) -> Any:
+    """A quarantine reason less the note scrub_quarantine appended: that note is workbench's own
+    words (entity type names such as PHONE_NUMBER), and scanning it found "persons" in them."""
+    if not isinstance(reason, str):
+        return reason
+    cut = reason.rfind(QUARANTINE_NOTE)
+    if cut >= 0 and _NOTE_TAIL.fullmatch(reason, cut + len(QUARANTINE_NOTE)):
+        return reason[:cut].rstrip()
+    return reason
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -108,9 +123,14 @@ def scrubbed_values(findings: Iterable[tuple[str, str, str, str, str]],
 
 
 def check_files(files: list[Path], scanner: Any, originals: dict[str, str], *, ignore: set[str] = frozenset(),
-                entities: Iterable[str] = ()) -> dict[str, Any]:
-    """Scan the files; count what is still found and which recorded values appear verbatim."""
+                entities: Iterable[str] = (), by_file: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Scan the files; count what is still found and which recorded values appear verbatim.
+
+    `by_file`, when given, receives per file the spans still found by entity and the number of
+    recorded values found verbatim (the files are scanned together: the brand and thing-name
+    rules look at all their texts at once, so a file alone could be judged differently)."""
     wanted = set(entities) or set(scanner.config.entities)
+    ignore = set(ignore) | _ENTITY_NAMES | set(scanner.config.entities)
     entries: list[tuple[str, int, str]] = []
     for path in files:
         entries += [(path.name, line, text) for line, text in exported_texts(path)]
@@ -125,6 +145,8 @@ def check_files(files: list[Path], scanner: Any, originals: dict[str, str], *, i
                     or any(a <= s.end and s.start <= b for a, b in stand_ins):
                 continue
             still[s.entity] += 1
+            if by_file is not None:
+                by_file.setdefault(name, {"still_found": Counter(), "originals": set()})["still_found"][s.entity] += 1
             if len(places) < MAX_PLACES:
                 places.append({"file": name, "line": line, "entity": s.entity, "kind": "still_found"})
 
@@ -132,7 +154,12 @@ def check_files(files: list[Path], scanner: Any, originals: dict[str, str], *, i
     seen: dict[str, str] = {}
     for name, line, text in entries:
         for value in values_in(by_first, set(_WORD.findall(text))):
-            if value not in seen and next(word_occurrences(text, value), None) is not None:
+            fresh = value not in seen
+            if (fresh or by_file is not None) and next(word_occurrences(text, value), None) is not None:
+                if by_file is not None:
+                    by_file.setdefault(name, {"still_found": Counter(), "originals": set()})["originals"].add(value)
+                if not fresh:
+                    continue
                 seen[value] = originals[value]
                 if len(places) < MAX_PLACES:
                     places.append({"file": name, "line": line, "entity": originals[value], "kind": "original"})
@@ -168,27 +195,43 @@ def leak_check(recipe: Any, registry: Any, *, store: Any = None, records: Any = 
         step = registry.build_step(specs[-1], recipe.source)
         scanner = step.scanner(project_dir, registry)
         if store is not None:
-            rejected = {(rid, target) for (_, rid, target), d in store.decisions("pii").items()
-                        if d.action == "reject"}
-            rows = [(r["record_id"], r["entity"], r["value"], f"{r['turn']}:{r['span_start']}:{r['span_end']}",
-                     r["found_by"]) for r in store.pii_findings()]
-            stand_ins = set(store.pseudonyms().values())
+            rows, rejected, stand_ins = store_findings(store)
         else:
             from . import findings as pf
 
             turns = pf.scanned_turns(records, pf.ROLES[step.turns])
             rows = [(f.record_id, f.entity, f.value, f.key, f.found_by) for f in pf.find(turns, scanner)]
             rejected, stand_ins = set(), set()
-        originals, conflicts = scrubbed_values(rows, rejected)
-        ignore = stand_ins | {value.strip() for rid, _, value, key, _ in rows if (rid, key) in rejected}
-        files = [folder / name for name in report["files"] if name != "removed.jsonl"]
-        section = check_files(files, scanner, originals, ignore=ignore)
-        section["values_kept_by_reviewer_and_scrubbed_elsewhere"] = conflicts
-        section["quarantine_rows_scrubbed"] = _scrubbed_rows(folder / "quarantine.jsonl")
+        section = check_export(folder, list(report["files"]), scanner, rows, rejected, stand_ins)
         section["allowed"] = bool(allow_leaks and section["leaked"])
         report["leak_check"] = section
 
     return check
+
+
+def store_findings(store: Any) -> tuple[list[tuple[str, str, str, str, str]], set[tuple[str, str]], set[str]]:
+    """A project's recorded findings, the spans a reviewer rejected, and the stand-ins given out."""
+    rejected = {(rid, target) for (_, rid, target), d in store.decisions("pii").items() if d.action == "reject"}
+    rows = [(r["record_id"], r["entity"], r["value"], f"{r['turn']}:{r['span_start']}:{r['span_end']}",
+             r["found_by"]) for r in store.pii_findings()]
+    return rows, rejected, set(store.pseudonyms().values())
+
+
+def check_export(folder: Path, names: list[str], scanner: Any, rows: list[tuple[str, str, str, str, str]],
+                 rejected: set[tuple[str, str]], stand_ins: set[str],
+                 by_file: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The leak check's report section for an export folder's files (removed.jsonl is left out:
+    it lists what was dropped, by id). `by_file` as in check_files, with counts only."""
+    originals, conflicts = scrubbed_values(rows, rejected)
+    ignore = stand_ins | {value.strip() for rid, _, value, key, _ in rows if (rid, key) in rejected}
+    files = [folder / name for name in names if name != "removed.jsonl"]
+    section = check_files(files, scanner, originals, ignore=ignore, by_file=by_file)
+    for tally in (by_file or {}).values():
+        tally["still_found"] = dict(sorted(tally["still_found"].items()))
+        tally["originals"] = len(tally["originals"])  # counts only: the values stay in the store
+    section["values_kept_by_reviewer_and_scrubbed_elsewhere"] = conflicts
+    section["quarantine_rows_scrubbed"] = _scrubbed_rows(folder / "quarantine.jsonl")
+    return section
 
 
 def raise_on_leak(result: Any) -> None:

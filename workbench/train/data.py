@@ -30,106 +30,128 @@ class ExportData:
     train: list[list[dict[str, str]]]
     holdout: list[list[dict[str, str]]]
     skipped: dict[str, int] = field(default_factory=dict)  # rows that are not trainable chats, by reason
+    hashes: dict[str, str] = field(default_factory=dict)  # sha256 of the bytes read, by file name
+    report_sha256: str | None = None
 
     def identity(self) -> dict[str, Any]:
-        """What the run record keeps about the export it trained on."""
-        import hashlib
-
-        report_file = self.folder / "report.json"
+        """What the run record keeps about the export it trained on: the hashes are of the
+        bytes this run parsed, not copied from report.json."""
         return {
             "folder": str(self.folder),
-            "report_sha256": hashlib.sha256(report_file.read_bytes()).hexdigest() if report_file.exists() else None,
+            "report_sha256": self.report_sha256,
             "snapshot": self.report.get("snapshot"),
             "input_hash": self.report.get("input_hash"),
             "recipe_hash": self.report.get("recipe_hash"),
             "created_at": self.report.get("created_at"),
             "format": self.report.get("format"),
-            "files": {k: v.get("sha256") for k, v in (self.report.get("files") or {}).items()
-                      if k.startswith(("train.", "holdout."))},
+            "files": dict(self.hashes),
             "train_rows": len(self.train),
             "holdout_rows": len(self.holdout),
         }
 
 
-def latest_export(project_dir: Path) -> Path:
-    """The newest finished export under PROJECT/exports/ (one with a report.json) that did not
-    fail its personal-data leak check (an export kept with --allow-leaks counts)."""
+def latest_export(project_dir: Path, skipped: list[str] | None = None) -> Path:
+    """The newest export under PROJECT/exports/ that can be trained on: one whose files are what
+    its report.json says and that did not fail its personal-data leak check (one kept with
+    --allow-leaks counts). Each newer export passed over is added to `skipped` with the reason."""
+    from ..verify import NoTrainableExport, export_problem
+
     root = project_dir / "exports"
-    found, leaked = [], 0
+    found = []
     for folder in root.iterdir() if root.is_dir() else []:
         report = folder / "report.json"
-        if folder.name.startswith(".") or not report.is_file():
-            continue
+        if folder.name.startswith(".") or not folder.is_dir():
+            continue  # a temporary folder of an export still being written (or killed)
         try:
-            info = json.loads(report.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            info = {}
-        check = info.get("leak_check") or {}
-        if check.get("leaked") and not check.get("allowed"):
-            leaked += 1
-            continue
-        found.append((info.get("created_at") or "", report.stat().st_mtime, folder.name, folder))
-    if not found:
-        skipped = (f" ({leaked} export(s) failed the personal-data leak check and are not used)" if leaked else "")
-        raise WorkbenchError(f"{project_dir}: no export to train on yet{skipped}; run `workbench export "
-                             f"{project_dir}` first (or pass --data EXPORT_DIR)")
-    return max(found)[-1]
+            created = json.loads(report.read_text(encoding="utf-8")).get("created_at") or ""
+            mtime = report.stat().st_mtime
+        except (OSError, ValueError, AttributeError):
+            created, mtime = "", 0.0  # not an export: export_problem says why below
+        found.append((str(created), mtime, folder.name, folder))
+    passed: list[str] = []
+    for *_, folder in sorted(found, reverse=True):  # newest first; the older ones are not even hashed
+        problem = export_problem(folder)
+        if problem is None:
+            if skipped is not None:
+                skipped += passed
+            return folder
+        passed.append(f"exports/{folder.name}: {problem}")
+    if skipped is not None:
+        skipped += passed
+    if not passed:
+        raise WorkbenchError(f"{project_dir}: no export to train on yet; run `workbench export {project_dir}` "
+                             "first (or pass --data EXPORT_DIR)")
+    raise NoTrainableExport(f"{project_dir}: no export to train on ({len(passed)} skipped: {'; '.join(passed[:3])}"
+                         f"{'; …' if len(passed) > 3 else ''}); run `workbench export {project_dir}` again")
 
 
-def load_export(folder: Path) -> ExportData:
-    """Read train and holdout from an export in any built-in format (openai, sharegpt, alpaca, parquet)."""
+def load_export(folder: Path, recorded: dict[str, str] | None = None) -> ExportData:
+    """Read train and holdout from an export in any built-in format (openai, sharegpt, alpaca, parquet).
+
+    Refused (exit 2, naming the file): a folder without report.json, an export whose leak check
+    failed, one whose files differ from report.json's table, and -- for a resumed run --
+    `recorded` hashes (the files the run started on) that the files no longer have. Each file
+    is read once: the bytes hashed are the bytes parsed.
+    """
+    from ..verify import ExportTampered, read_report, require_intact, require_trainable, sha256_bytes
+
     folder = Path(folder)
     if not folder.is_dir():
         raise WorkbenchError(f"{folder}: no such export folder")
-    report: dict[str, Any] = {}
-    if (folder / "report.json").is_file():
-        try:
-            report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
-        except ValueError as e:
-            raise InputError(str(folder / "report.json"), f"not valid JSON ({e})") from None
-    skipped: dict[str, int] = {}
-    splits = {}
+    report, report_bytes = read_report(folder)
+    require_trainable(folder, report)
+    data: dict[str, bytes] = {}
     for split in ("train", "holdout"):
-        path = _split_file(folder, split, report)
-        splits[split] = _read_split(path, skipped) if path else []
-        if split == "train" and path is None:
-            raise WorkbenchError(f"{folder}: no train.jsonl or train.parquet; is this an export folder?")
+        name = next((n for n in report["files"] if n.startswith(f"{split}.")), None)
+        if name is None:
+            if split == "train":
+                raise ExportTampered(str(folder / "report.json"), "lists no train file; is this an export folder?")
+            continue
+        try:
+            data[name] = (folder / name).read_bytes()
+        except FileNotFoundError:
+            pass  # require_intact names it as missing
+    hashes = {name: sha256_bytes(raw) for name, raw in data.items()}
+    require_intact(folder, report, hashes)
+    for name, digest in (recorded or {}).items():
+        if hashes.get(name) != digest:
+            raise ExportTampered(str(folder / name), "differs from the file this run started on (the export "
+                                                     "was replaced or changed since); start a new run")
+    skipped: dict[str, int] = {}
+    splits: dict[str, list] = {"train": [], "holdout": []}
+    for name, raw in data.items():
+        splits[name.split(".", 1)[0]] = _read_split(folder / name, raw, skipped)
     if not splits["train"]:
         raise WorkbenchError(f"{folder}: no train rows to train on"
                              + (f" ({sum(skipped.values())} rows were not chats ending in an assistant turn)"
                                 if skipped else ""))
-    return ExportData(folder, report, splits["train"], splits["holdout"], skipped)
+    return ExportData(folder, report, splits["train"], splits["holdout"], skipped, hashes,
+                      sha256_bytes(report_bytes))
 
 
-def _split_file(folder: Path, split: str, report: dict[str, Any]) -> Path | None:
-    for name in report.get("files") or {}:
-        if name.startswith(f"{split}.") and (folder / name).is_file():
-            return folder / name
-    for ext in ("jsonl", "parquet"):
-        if (folder / f"{split}.{ext}").is_file():
-            return folder / f"{split}.{ext}"
-    return None
-
-
-def _read_split(path: Path, skipped: dict[str, int]) -> list[list[dict[str, str]]]:
+def _read_split(path: Path, raw: bytes, skipped: dict[str, int]) -> list[list[dict[str, str]]]:
     if path.suffix == ".parquet":
+        import io
+
         import polars as pl
 
-        rows = pl.read_parquet(path).to_dicts()
+        try:
+            rows = pl.read_parquet(io.BytesIO(raw)).to_dicts()
+        except Exception as e:  # polars raises several kinds for a broken file
+            raise InputError(str(path), f"not a readable Parquet file ({e})") from None
         items = [(i, row) for i, row in enumerate(rows, 1)]
     else:
         items = []
-        with open(path, "rb") as f:
-            for i, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    items.append((i, orjson.loads(line)))
-                except orjson.JSONDecodeError as e:
-                    raise InputError(str(path), f"not valid JSON ({e})", line=i) from None
+        for i, line in enumerate(raw.split(b"\n"), 1):
+            if not line.strip():
+                continue
+            try:
+                items.append((i, orjson.loads(line)))
+            except orjson.JSONDecodeError as e:
+                raise InputError(str(path), f"not valid JSON ({e})", line=i) from None
     out = []
     for _, row in items:
-        messages = to_messages(row)
+        messages = to_messages(row) if isinstance(row, dict) else []
         problem = chat_problem(messages)
         if problem:
             skipped[problem] = skipped.get(problem, 0) + 1

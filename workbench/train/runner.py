@@ -24,7 +24,7 @@ from typing import Any
 from .. import __version__
 from ..errors import Cancelled, WorkbenchError
 from .config import TrainConfig, build_config, config_from_record
-from .data import encode_all, latest_export, load_export
+from .data import ExportData, encode_all, latest_export, load_export
 from .runs import Run, now
 
 Echo = Callable[[str], None]
@@ -57,14 +57,19 @@ def train(request: TrainRequest, on_row: RowCallback | None = None, echo: Echo |
     echo = echo or (lambda message: None)
     project = Project.open(request.project_dir)
     try:
-        run, config, data_dir = _open_run(project, request)
+        run = _open_run(project, request)
         stop = _StopFlag(run)
-        run.update(status="running", phase="loading the model and the data", pid=os.getpid(),
-                   host=socket.gethostname(), started_at=now(), ended_at=None, error=None, command=sys.argv[1:])
-        project.store.log("train_started", {"run": run.id, "resume": bool(request.resume)})
         try:
             with stop.signals():
-                _train(project, run, request, config, data_dir, stop, on_row, echo)
+                config, export = _prepare(project, run, request, echo)
+                # One atomic write of the record: from here on a resume finds the settings and the
+                # very files this run reads; before it, a resume starts the run afresh.
+                run.update(status="running", phase="loading the model and the data", pid=os.getpid(),
+                           host=socket.gethostname(), started_at=now(), ended_at=None, error=None,
+                           command=sys.argv[1:], config=config.to_dict(), versions=versions(),
+                           export=export.identity())
+                project.store.log("train_started", {"run": run.id, "resume": bool(request.resume)})
+                _train(project, run, request, config, export, stop, on_row, echo)
         except Cancelled:
             run.update(status="cancelled", phase=None, ended_at=now(), pid=None)
             run.clear_cancel()
@@ -97,29 +102,54 @@ def _fail(project: Any, run: Run, message: str) -> None:
     project.store.log("train_failed", {"run": run.id, "error": message})
 
 
-def _open_run(project: Any, request: TrainRequest) -> tuple[Run, TrainConfig | None, Path | None]:
-    """The run folder, and for a resume its recorded settings and export."""
+def _open_run(project: Any, request: TrainRequest) -> Run:
+    """The run folder: a new one, the one the TUI made, or the one to resume (owned from here)."""
+    here = {"pid": os.getpid(), "host": socket.gethostname()}
     if request.resume:
         run = Run.open(project.path, request.resume)
         record = run.read()
-        status = run.status(record)
-        if status in ("starting", "running") and run.owner_pid(record) != os.getpid():
+        if run.status(record) in ("starting", "running") and run.owner_pid(record) != os.getpid():
             raise WorkbenchError(f"run {run.id} is still running (pid {record.get('pid')}); cancel it first")
-        if "config" not in record:
-            raise WorkbenchError(f"run {run.id} failed before it had settings; start a new run instead")
-        config = config_from_record(record["config"], request.overrides)
-        data = Path(record.get("export", {}).get("folder") or "")
-        if not data.is_dir():
-            raise WorkbenchError(f"run {run.id} trained on {data}, which no longer exists; start a new run")
         run.clear_cancel()
-        return run, config, data
+        run.update(status="starting", **here)  # killed from here on, it shows as interrupted
+        return run
     if request.run_id:
-        run = Run.create(project.path, request.run_id)
+        run = Run.create(project.path, request.run_id, **here)
         if run.read().get("status") != "starting":
             raise WorkbenchError(f"run {request.run_id} already exists; resume it with --resume {request.run_id}")
+        return run
+    return Run.create(project.path, **here)
+
+
+def _prepare(project: Any, run: Run, request: TrainRequest, echo: Echo) -> tuple[TrainConfig, ExportData]:
+    """The settings and the export of a run, checked before anything is trained.
+
+    A resumed run keeps what its record holds. A run killed before its record held them (it had
+    trained nothing) takes them as a new run would.
+    """
+    record = run.read() if request.resume else {}
+    if "config" in record:
+        config = config_from_record(record["config"], request.overrides)
     else:
-        run = Run.create(project.path)
-    return run, None, request.data
+        config = build_config(project.config.get("train", {}), request.overrides,
+                              toml_where=f"{project.path / 'workbench.toml'} [train]")
+    recorded = record.get("export") or {}
+    if recorded.get("folder"):
+        folder = Path(recorded["folder"])
+        if not folder.is_dir():
+            raise WorkbenchError(f"run {run.id} trained on {folder}, which no longer exists; start a new run")
+        export = load_export(folder, recorded=recorded.get("files"))
+    elif request.data is not None:
+        export = load_export(request.data)
+    else:
+        skipped: list[str] = []
+        folder = latest_export(project.path, skipped)
+        for line in skipped:
+            echo(f"skipped {line}")
+        export = load_export(folder)
+    if (export.report.get("leak_check") or {}).get("leaked"):
+        echo(f"note: {export.folder} failed its personal-data leak check and was kept with --allow-leaks")
+    return config, export
 
 
 class _StopFlag:
@@ -164,13 +194,9 @@ def _memory_message(error: BaseException, run: Run) -> str | None:
             "to keep the same effective batch")
 
 
-def _train(project: Any, run: Run, request: TrainRequest, config: TrainConfig | None, data_dir: Path | None,
+def _train(project: Any, run: Run, request: TrainRequest, config: TrainConfig, export: ExportData,
            stop: _StopFlag, on_row: RowCallback | None, echo: Echo) -> None:
-    resuming = config is not None
-    if config is None:
-        config = build_config(project.config.get("train", {}), request.overrides,
-                              toml_where=f"{project.path / 'workbench.toml'} [train]")
-    run.update(config=config.to_dict(), versions=versions())
+    resuming = request.resume is not None
 
     import warnings
 
@@ -185,14 +211,11 @@ def _train(project: Any, run: Run, request: TrainRequest, config: TrainConfig | 
     plan = plan_device(config)
     run.update(device=plan.device_label, mode=plan.label, threads=threads)
     echo(f"run {run.id}: {plan.label} on {plan.device_label}")
-
-    export = load_export(data_dir or latest_export(project.path))
     echo(f"training on {export.folder} ({len(export.train):,} train, {len(export.holdout):,} holdout rows)")
     base = resolve_base_model(config.base_model, project.path, echo)
     tokenizer, template = load_tokenizer(base.path)
-    run.update(export=export.identity(), base_model={"setting": base.setting, "label": base.label,
-                                                      "path": base.path, "source": base.source,
-                                                      "chat_template": template})
+    run.update(base_model={"setting": base.setting, "label": base.label, "path": base.path, "source": base.source,
+                           "chat_template": template})
     train_rows, train_stats = encode_all(tokenizer, export.train, config.max_seq_len, "train")
     holdout_src = export.holdout[: config.eval_rows] if config.eval_rows else export.holdout
     holdout_rows, holdout_stats = encode_all(tokenizer, holdout_src, config.max_seq_len, "holdout")
@@ -216,7 +239,7 @@ def _train(project: Any, run: Run, request: TrainRequest, config: TrainConfig | 
         run.truncate_metrics(loop.state.step)
         echo(f"resumed from step {loop.state.step} of {total}")
     elif resuming:
-        run.truncate_metrics(0)  # nothing was kept: start over in the same folder
+        run.truncate_metrics(-1)  # nothing was kept: start over in the same folder, step 0 included
     if torch.cuda.is_available() and plan.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     if loop.state.step < total:

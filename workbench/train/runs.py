@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sys
 from dataclasses import dataclass
@@ -122,10 +123,19 @@ class Run:
         if "/" in run_id or run_id.startswith("."):
             raise WorkbenchError(f"{run_id!r} is not a valid run id")
         folder = root / run_id
-        folder.mkdir(exist_ok=True)
+        record = {"id": run_id, "status": "starting", "created_at": now(), **fields}
+        if not folder.exists():
+            # The folder appears with its record in it: a run killed at any moment can be resumed.
+            tmp = root / f".{run_id}.tmp-{os.getpid()}"
+            tmp.mkdir(exist_ok=True)
+            _atomic_json(tmp / "run.json", record)
+            try:
+                os.rename(tmp, folder)
+            except OSError:  # made by another process meanwhile: that one is the run
+                shutil.rmtree(tmp, ignore_errors=True)
         run = cls(folder)
         if not run.record_file.exists():
-            run.write({"id": run_id, "status": "starting", "created_at": now(), **fields})
+            run.write(record)
         return run
 
     @classmethod
@@ -242,7 +252,8 @@ def list_runs(project_dir: Path) -> list[Run]:
     root = runs_dir(project_dir)
     if not root.is_dir():
         return []
-    return sorted((Run(p) for p in root.iterdir() if (p / "run.json").is_file()), key=lambda r: r.id)
+    return sorted((Run(p) for p in root.iterdir() if not p.name.startswith(".") and (p / "run.json").is_file()),
+                  key=lambda r: r.id)
 
 
 def launch(project_dir: Path, args: list[str], run: Run) -> Any:
