@@ -30,6 +30,7 @@ from . import __version__
 from .errors import WorkbenchError
 from .recipe import Recipe, RecipeOutcome
 from .records import UNLABELLED
+from .verify import sha256_file
 
 MARKER = ".workbench-export"
 # The hidden folders an export works in next to its final name: `.NAME.tmp-PID` while writing
@@ -128,7 +129,7 @@ def _write_files(outcome: RecipeOutcome, folder: Path, info: ExportInfo, exporte
                                   "raw": q.get("raw", "")}) + b"\n")
     files = {}
     for name in (names["train"], names["holdout"], "removed.jsonl", "quarantine.jsonl"):
-        files[name] = {"sha256": _sha256(folder / name)}
+        files[name] = {"sha256": sha256_file(folder / name)}
     files[names["train"]]["rows"] = int((kept.get_column("split") == "train").sum())
     files[names["holdout"]]["rows"] = int((kept.get_column("split") == "holdout").sum())
     files["removed.jsonl"]["rows"] = outcome.removed.height
@@ -240,14 +241,6 @@ def data_card(report: dict[str, Any]) -> str:
         lines.append(f"- `{name}`: {f['rows']:,} rows, sha256 `{f['sha256']}`")
     lines.append("")
     return "\n".join(lines)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def default_export_dir(project_dir: Path) -> Path:
