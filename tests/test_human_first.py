@@ -259,3 +259,16 @@ def test_balance_keeps_rows_a_reviewer_relabelled(tmp_path):
     recipe = Recipe((StepSpec("balance", {"max_per_category": 1, "select": "random"}),))
     out = run_recipe(records, recipe, load_registry(), store=store)
     assert out.kept.get_column("id").to_list() == [ids[5]]
+
+
+def test_the_pipeline_panel_says_how_many_drops_a_reviewer_s_decision_stopped():
+    from workbench.tui.summary import PipelineSummary
+    from workbench.tui.widgets.pipeline_panel import describe_pipeline
+
+    summary = PipelineSummary(last_run="s0002", steps=[
+        {"name": "balance", "rows_in": 300, "rows_out": 240, "removed": {"balanced_out": 60}, "protected": 12},
+        {"name": "near_dedup", "rows_in": 240, "rows_out": 240, "protected": 0}],
+        split={"train": 200, "holdout": 40})
+    text = describe_pipeline(summary).plain
+    assert "12 kept for a reviewer's decision" in text
+    assert text.count("kept for a reviewer") == 1  # nothing said where nothing was stopped

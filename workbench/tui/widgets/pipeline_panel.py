@@ -43,6 +43,8 @@ def describe_pipeline(summary: PipelineSummary) -> Content:
             reasons = ", ".join(f"{count:,} {reason}" for reason, count in biggest_first)
             parts += [("    − ", "$error"), reasons, "\n"]
         extras = [f"{step[k]:,} {k}" for k in ("edited", "flagged", "human_overrides") if step.get(k)]
+        if step.get("protected"):  # automatic drops the runner refused: a person had decided on the row
+            extras.append(f"{step['protected']:,} kept for a reviewer's decision")
         if extras:
             parts += ["    ", (", ".join(extras), "dim"), "\n"]
     if summary.split:
