@@ -100,6 +100,23 @@ def test_report_writes_the_files(eval_project, capsys):
     assert (out / "report.md").is_file() and (out / "report.html").is_file()
 
 
+def test_report_and_preferences_never_replace_a_file_without_force(eval_project, capsys):
+    out = eval_project.parent / "mine"
+    out.mkdir()
+    (out / "report.md").write_text("my own notes\n", encoding="utf-8")
+    prefs = eval_project.parent / "prefs.jsonl"
+    prefs.write_text("my own pairs\n", encoding="utf-8")
+    assert main(["report", str(eval_project), "--out", str(out)]) == 2
+    assert main(["export-preferences", str(eval_project), "--out", str(prefs)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("exists; pass --force to replace it") == 2 and "Traceback" not in err
+    assert (out / "report.md").read_text(encoding="utf-8") == "my own notes\n"
+    assert not (out / "report.html").exists()
+    assert prefs.read_text(encoding="utf-8") == "my own pairs\n"
+    assert main(["export-preferences", str(eval_project), "--out", str(prefs), "--force"]) == 0
+    assert prefs.read_text(encoding="utf-8") != "my own pairs\n"
+
+
 def test_not_a_project_is_a_clear_error(tmp_path, capsys):
     assert main(["eval", "report", str(tmp_path)]) == 1
     assert "not a workbench project" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import Cancelled, WorkbenchError
+from ..errors import Cancelled, ConfigError, WorkbenchError
 
 project_argument = click.argument("project", required=False, type=click.Path(path_type=Path))
 
@@ -242,10 +242,12 @@ def eval_report(project: Path | None, as_json: bool, comparison: str | None, boo
 @project_argument
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, metavar="DIR",
               help="Folder for report.md and report.html.")
-def report(project: Path | None, out: Path) -> None:
+@click.option("--force", is_flag=True, help="Replace report.md and report.html if DIR has them.")
+def report(project: Path | None, out: Path, force: bool) -> None:
     """Write a Markdown and a self-contained HTML report: data, training, metrics, win rates, verdict."""
     from .report import write_report
 
+    _refuse_to_overwrite([out / "report.md", out / "report.html"], force)
     p = _open(project)
     try:
         paths = write_report(p, out)
@@ -258,12 +260,14 @@ def report(project: Path | None, out: Path) -> None:
 @click.command("export-preferences")
 @project_argument
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, metavar="FILE",
-              help="The JSONL to write (prompt, chosen, rejected), replaced whole.")
+              help="The JSONL to write (prompt, chosen, rejected); an existing file only with --force.")
 @click.option("--comparison", default=None, metavar="NAME", help="Only this comparison set (default: every vote).")
-def export_preferences(project: Path | None, out: Path, comparison: str | None) -> None:
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def export_preferences(project: Path | None, out: Path, comparison: str | None, force: bool) -> None:
     """Write the decisive votes as preference pairs for TRL's DPO trainer (conversational format)."""
     from .judgements import export_preferences as run_export
 
+    _refuse_to_overwrite([out], force)
     p = _open(project)
     try:
         s = run_export(p.store, out, comparison)
@@ -278,3 +282,10 @@ def export_preferences(project: Path | None, out: Path, comparison: str | None) 
     if s.split_pairs:
         console.print(f"[yellow]{s.split_pairs:,} pairs have raters preferring opposite replies; both directions "
                       "are written[/]")
+
+
+def _refuse_to_overwrite(paths: list[Path], force: bool) -> None:
+    """A file a user may have made is replaced only when they say so."""
+    existing = [str(path) for path in paths if path.exists()]
+    if existing and not force:
+        raise ConfigError(f"{', '.join(existing)}: exists; pass --force to replace it")
