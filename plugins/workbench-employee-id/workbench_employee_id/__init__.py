@@ -5,7 +5,7 @@ calls `register_pii_recognizers`. The recognizer is registered as a factory, so 
 imported only when a PII scan is set up, never when a plain `workbench export` loads plugins.
 """
 
-from workbench.hookspecs import hookimpl
+from workbench.api import hookimpl
 
 __version__ = "0.1.0"
 

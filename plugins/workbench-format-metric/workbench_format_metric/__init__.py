@@ -7,7 +7,7 @@ when the environment variable WORKBENCH_REPLY_PATTERN holds a regular expression
 
 import os
 
-from workbench.hookspecs import hookimpl
+from workbench.api import hookimpl
 
 from .metrics import PATTERN_SETTING, pattern_metric, valid_json
 

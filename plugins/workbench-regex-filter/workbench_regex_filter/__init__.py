@@ -4,7 +4,7 @@ Workbench finds this module through the `workbench` entry-point group (see pypro
 calls its hooks; this one registers a single step.
 """
 
-from workbench.hookspecs import hookimpl
+from workbench.api import hookimpl
 
 from .step import RegexFilter
 

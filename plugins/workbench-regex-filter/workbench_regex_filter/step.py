@@ -8,9 +8,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from workbench.records import ROLES
-from workbench.steps.base import Step, StepContext, StepResult
-from workbench.store import Decision
+from workbench.api import ROLES, Decision, Step, StepContext, StepResult
 
 REASON = "regex_filter"
 

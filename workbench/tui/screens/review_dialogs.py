@@ -66,7 +66,7 @@ class RejectDialog(ModalScreen[Rejection | None]):
         reasons = self.query_one(OptionList)
         if reasons.highlighted is None:  # a note but no reason yet: ask for it, keep the note
             self.query_one(".hint", Label).update(Content.styled(
-                "Pick the reason: 1-5, or ↑↓ and enter (the note is kept)", "bold $warning"))
+                "Now pick the reason: 1-5, or ↑↓ and enter (the note is kept)", "bold $warning"))
             reasons.focus()
             return
         self.dismiss(Rejection(REASONS[reasons.highlighted], event.value))
