@@ -7,7 +7,8 @@ import pytest
 from conftest import frame
 from workbench.errors import Cancelled, ConfigError, StepFailed
 from workbench.plugins import Registry, load_registry
-from workbench.recipe import Recipe, SplitSpec, StepSpec, assign_split, recipe_from_dict, run_recipe
+from workbench.recipe import Recipe, SplitSpec, StepSpec, recipe_from_dict, run_recipe
+from workbench.steps.split import assign_split
 from workbench.steps.base import Step, StepResult
 from workbench.store import Store
 

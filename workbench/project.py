@@ -133,7 +133,7 @@ class Project:
     # -- configuration ------------------------------------------------------------------------
     @property
     def config(self) -> dict[str, Any]:
-        from .recipe import read_toml  # the same rules (UTF-8, where a bad byte is) as a recipe file
+        from .toml_file import read_toml  # the same rules (UTF-8, where a bad byte is) as a recipe file
 
         return read_toml(self.path / CONFIG, CONFIG)
 

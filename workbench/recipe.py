@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 import polars as pl
 
 from .errors import ConfigError
 from .records import conform
-from .steps.base import ProgressCallback, StepContext
+from .steps.base import ProgressCallback, StepContext, result_problem
+from .steps.split import assign_split
+from .toml_file import read_toml
 from .store import Decision, Store
 
 DEFAULT_STEPS: list[dict[str, Any]] = [{"name": "validate"}, {"name": "exact_dedup"}, {"name": "near_dedup"}]
@@ -94,36 +94,6 @@ def load_recipe(path: str | Path) -> Recipe:
     return recipe_from_dict(data, str(path))
 
 
-def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
-    """A TOML file as a dict; a missing, unreadable, non-UTF-8 or malformed one is a ConfigError
-    naming the file and the place."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: {what} not found") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read the {what}: {e.strerror or e}") from None
-    # Windows editors often save UTF-8 with a byte-order mark; it is not part of the text.
-    skip = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
-    try:
-        text = raw[skip:].decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: {_not_utf8(raw, e.start + skip)}") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
-
-
-def _not_utf8(raw: bytes, at: int) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "the file is UTF-16 text (as some Windows tools save it); save it as UTF-8"
-    line = raw.count(b"\n", 0, at) + 1
-    column = at - (raw.rfind(b"\n", 0, at) + 1) + 1
-    return (f"not UTF-8 text: byte 0x{raw[at]:02x} at line {line}, column {column} (byte offset {at}); "
-            "save the file as UTF-8")
-
-
 def _run_step(step: Any, records: pl.DataFrame, ctx: StepContext) -> Any:
     """Run one step and check what it returned. A crash or a malformed result stops the whole run
     with one line naming the step and the plugin it came from, before any snapshot or export is
@@ -147,60 +117,10 @@ def _run_step(step: Any, records: pl.DataFrame, ctx: StepContext) -> Any:
             traceback.print_exception(e)
         hint = "; this is a bug in Workbench (WORKBENCH_DEBUG=1 shows the traceback)" if origin == "built-in" else ""
         raise StepFailed(f"{named} failed: {describe_error(e)}{hint}; nothing was written") from e
-    problem = _result_problem(result, records, ctx.human, getattr(step, "adds_rows", False))
+    problem = result_problem(result, records, ctx.human, getattr(step, "adds_rows", False))
     if problem is not None:
         raise StepFailed(f"{named} returned {problem}; nothing was written")
     return result
-
-
-def _result_problem(result: Any, given: pl.DataFrame, human: dict, adds_rows: bool = False) -> str | None:
-    """What is wrong with a step's result, in words, or None when the runner can use it."""
-    import json
-
-    from .records import SCHEMA
-    from .steps.base import StepResult
-
-    if not isinstance(result, StepResult):
-        return f"a {type(result).__name__}, not a StepResult"
-    kept = result.kept
-    if not isinstance(kept, pl.DataFrame):
-        return f"kept records that are a {type(kept).__name__}, not a polars DataFrame"
-    missing = [c for c in SCHEMA if c not in kept.columns]
-    if missing:
-        return f"kept records missing column(s) {', '.join(missing)}"
-    for column, dtype in SCHEMA.items():
-        if kept.schema[column] != dtype:
-            try:
-                kept.select(pl.col(column).cast(dtype))
-            except Exception:
-                return f"kept records whose column '{column}' is {kept.schema[column]}, not {dtype}"
-    if not isinstance(result.decisions, list) or not all(isinstance(d, Decision) for d in result.decisions):
-        return "decisions that are not a list of Decision"
-    try:
-        json.dumps(result.stats, sort_keys=True)
-        orjson.dumps([d.detail for d in result.decisions], option=orjson.OPT_SORT_KEYS)
-        decided = pl.Series([d.record_id for d in result.decisions], dtype=pl.String)
-    except (TypeError, ValueError, OverflowError) as e:  # the snapshot and export could not be written
-        return f"stats or decision details that cannot be saved ({type(e).__name__}: {e})"
-    ids = given.get_column("id").implode()
-    kept_ids = kept.get_column("id")
-    if kept_ids.is_duplicated().any():
-        return "kept records with the same id more than once"
-    checks = [("decisions about", decided)]
-    if not adds_rows:
-        checks.insert(0, ("kept records with", kept_ids))
-    for what, found in checks:
-        strangers = found.filter(~found.is_in(ids))
-        if strangers.len():
-            return f"{what} {strangers.len():,} record id(s) it was not given (e.g. {strangers[0]!r})"
-    explained = pl.concat([kept_ids, pl.Series([d.record_id for d in result.decisions if d.action == "drop"],
-                                               dtype=pl.String),
-                           pl.Series([rid for (rid, target) in human if not target], dtype=pl.String)])
-    lost = given.get_column("id").filter(~given.get_column("id").is_in(explained.implode()))
-    if lost.len():
-        return (f"a result that dropped {lost.len():,} row(s) without a decision (e.g. {lost[0]!r}); every "
-                "dropped row needs a drop Decision with a reason")
-    return None
 
 
 @dataclass
@@ -410,58 +330,3 @@ def _chosen_by_reviewer(drop: Decision, human: dict) -> str | None:
     if keep is None or keep.action not in ("keep", "accept"):
         return None
     return f"{keep.rater} kept another copy ({survivor}) in {drop.step or 'this step'}"
-
-
-def _mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finalizer: a fixed, well-spread 64-bit mix (stable across versions and machines)."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
-
-
-def split_keys(ids: pl.Series, seed: int) -> np.ndarray:
-    """A seeded, uniform 64-bit key per record id, vectorized.
-
-    Record ids are 16 hex digits of a content hash, plus "-n" for the n-th identical copy, so
-    the digits themselves are the entropy; ids of another shape fall back to a hash of the text.
-    """
-    parts = pl.DataFrame({"id": ids}).select(
-        pl.col("id").str.slice(0, 16).str.to_integer(base=16, strict=False, dtype=pl.UInt64).alias("digits"),
-        pl.col("id").str.extract(r"-(\d+)$").cast(pl.UInt64).fill_null(1).alias("copy"),
-        pl.col("id").str.contains(r"^[0-9a-f]{16}(-\d+)?$").alias("ours"),
-    )
-    digits = parts.get_column("digits").fill_null(0).to_numpy().astype(np.uint64)
-    if not parts.get_column("ours").all():
-        other = ~parts.get_column("ours").to_numpy()
-        digits[other] = [int.from_bytes(hashlib.blake2b(i.encode(), digest_size=8).digest(), "big")
-                         for i in ids.filter(pl.Series(other)).to_list()]
-    copy = parts.get_column("copy").to_numpy().astype(np.uint64)
-    seed_mix = _mix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
-    with np.errstate(over="ignore"):
-        return _mix64(digits ^ seed_mix ^ _mix64(copy * np.uint64(0x9E3779B97F4A7C15)))
-
-
-def assign_split(records: pl.DataFrame, spec: SplitSpec) -> pl.Series:
-    """train/holdout per row: stratified by category, stable by record id and seed.
-
-    Within each category the rows are ordered by a seeded hash of their id and the first
-    round(n * holdout) go to holdout, so a row's side does not depend on input order and
-    changes only when its category's size changes enough to move the cut.
-    """
-    if records.height == 0:
-        return pl.Series("split", [], dtype=pl.String)
-    keyed = records.select(
-        pl.col("id"),
-        (pl.col("category").fill_null("") if spec.stratify else pl.lit("")).alias("__group"),
-    ).with_row_index("__pos")
-    keyed = keyed.with_columns(pl.Series("__key", split_keys(keyed.get_column("id"), spec.seed)))
-    keyed = keyed.with_columns(
-        pl.col("__key").rank("ordinal").over("__group").alias("__rank"),
-        pl.len().over("__group").alias("__n"),
-    )
-    # Python's round() with half-to-even would vary between groups of equal size; floor(x + 0.5).
-    cut = (pl.col("__n") * spec.holdout + 0.5).floor()
-    return keyed.sort("__pos").select(
-        pl.when(pl.col("__rank") <= cut).then(pl.lit("holdout")).otherwise(pl.lit("train")).alias("split")
-    ).to_series()

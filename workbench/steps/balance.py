@@ -27,6 +27,7 @@ from ..review.distribution import BalancePlan, Targets, category_key, plan_balan
 from ..review.vectors import PACKAGED_MODEL
 from ..store import Decision
 from .base import Step, StepContext, StepResult
+from .split import split_keys
 
 
 @dataclass
@@ -89,8 +90,6 @@ class Balance(Step):
 
     def dropped_rows(self, records: pl.DataFrame, plan: BalancePlan, ctx: StepContext) -> dict[str, tuple[str, str]]:
         """{record id: (reason, category)} for every row the plan drops, chosen per `select`."""
-        from ..recipe import split_keys  # here: the recipe runner imports the steps
-
         pinned = self._pinned(ctx)
         records = self.counted(records, ctx)
         keyed = records.select("id", pl.col("category").fill_null(UNLABELLED).alias("cat"))
@@ -173,8 +172,7 @@ class Balance(Step):
                 decisions.append(Decision(rid, "drop", reason, detail, step=self.name))
         kept = records.filter(~pl.col("id").is_in(list(drops))) if drops else records
         if general is not None and plan.general:
-            from ..recipe import split_keys
-
+    
             order = np.argsort(split_keys(general.get_column("id"), self.seed), kind="stable")
             kept = pl.concat([kept, general[np.sort(order[:plan.general])]])
         stats = plan.to_stats()

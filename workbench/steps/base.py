@@ -158,3 +158,54 @@ def _describe(hint: Any) -> str:
     if typing.get_origin(hint) in (list, tuple):
         return "a list"
     return str(hint).replace("typing.", "")
+
+
+def result_problem(result: Any, given: pl.DataFrame, human: dict, adds_rows: bool = False) -> str | None:
+    """What is wrong with a step's result, in words, or None when the runner can use it."""
+    import json
+
+    import orjson
+
+    from ..records import SCHEMA
+
+    if not isinstance(result, StepResult):
+        return f"a {type(result).__name__}, not a StepResult"
+    kept = result.kept
+    if not isinstance(kept, pl.DataFrame):
+        return f"kept records that are a {type(kept).__name__}, not a polars DataFrame"
+    missing = [c for c in SCHEMA if c not in kept.columns]
+    if missing:
+        return f"kept records missing column(s) {', '.join(missing)}"
+    for column, dtype in SCHEMA.items():
+        if kept.schema[column] != dtype:
+            try:
+                kept.select(pl.col(column).cast(dtype))
+            except Exception:
+                return f"kept records whose column '{column}' is {kept.schema[column]}, not {dtype}"
+    if not isinstance(result.decisions, list) or not all(isinstance(d, Decision) for d in result.decisions):
+        return "decisions that are not a list of Decision"
+    try:
+        json.dumps(result.stats, sort_keys=True)
+        orjson.dumps([d.detail for d in result.decisions], option=orjson.OPT_SORT_KEYS)
+        decided = pl.Series([d.record_id for d in result.decisions], dtype=pl.String)
+    except (TypeError, ValueError, OverflowError) as e:  # the snapshot and export could not be written
+        return f"stats or decision details that cannot be saved ({type(e).__name__}: {e})"
+    ids = given.get_column("id").implode()
+    kept_ids = kept.get_column("id")
+    if kept_ids.is_duplicated().any():
+        return "kept records with the same id more than once"
+    checks = [("decisions about", decided)]
+    if not adds_rows:
+        checks.insert(0, ("kept records with", kept_ids))
+    for what, found in checks:
+        strangers = found.filter(~found.is_in(ids))
+        if strangers.len():
+            return f"{what} {strangers.len():,} record id(s) it was not given (e.g. {strangers[0]!r})"
+    explained = pl.concat([kept_ids, pl.Series([d.record_id for d in result.decisions if d.action == "drop"],
+                                               dtype=pl.String),
+                           pl.Series([rid for (rid, target) in human if not target], dtype=pl.String)])
+    lost = given.get_column("id").filter(~given.get_column("id").is_in(explained.implode()))
+    if lost.len():
+        return (f"a result that dropped {lost.len():,} row(s) without a decision (e.g. {lost[0]!r}); every "
+                "dropped row needs a drop Decision with a reason")
+    return None
