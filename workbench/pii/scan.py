@@ -94,7 +94,9 @@ class Scanner:
         if todo:
             workers = _worker_count(processes, total)
             if workers > 1:
-                found = self._scan_parallel(todo, workers, report)
+                from .workers import scan_in_workers
+
+                found = scan_in_workers(self, todo, workers, report)
             else:
                 found = self._scan_here(todo, report)
             with self.lock:
@@ -257,68 +259,6 @@ class Scanner:
         recognizer = (result.recognition_metadata or {}).get(result.RECOGNIZER_NAME_KEY, "")
         return (recognizer == "SpacyRecognizer" and not lower_text and value.islower()
                 and not any(self.names.is_first(w) or self.names.is_last(w) for w in _WORDS.findall(value)))
-
-    # -- several processes --------------------------------------------------------------------
-    def _scan_parallel(self, texts: list[str], workers: int, report: Report | None) -> dict[str, tuple[Span, ...]]:
-        """The texts in slices over `workers` processes forked from this one.
-
-        Forked workers start at once with the model already loaded (a fresh interpreter would
-        spend seconds importing spaCy and Presidio). Elsewhere than Linux, or if the pool cannot
-        start, the texts are scanned here.
-
-        The workers never outlive this call: they die with this process (procs.quiet_worker),
-        and any exception here (Ctrl-C or SIGTERM, taken between results by
-        procs.signals_deferred; a cancel from `report`) kills them before the pool is left. All of them are forked on the first submit() by this thread, which stays in
-        this call while they live: Linux's parent-death signal, tied to the forking thread,
-        cannot fire early even when the TUI runs the recipe in a worker thread.
-        """
-        import multiprocessing as mp
-        import sys
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
-
-        from ..procs import kill_pool, quiet_worker, result_when_done, signals_deferred
-
-        global _fork_scanner
-        if not sys.platform.startswith("linux"):
-            return self._scan_here(texts, report)
-        # Contiguous slices, a few per worker so progress moves and a slow slice does not idle the rest.
-        n_chunks = workers * 4
-        size = -(-len(texts) // n_chunks)
-        chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
-        out: dict[str, tuple[Span, ...]] = {}
-        done = 0
-        _fork_scanner = self
-        try:
-            with signals_deferred(), ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"),
-                                                       initializer=quiet_worker, initargs=(os.getpid(),)) as pool:
-                try:
-                    # Futures rather than map(): map's clean-up cancels them, and then the pool's
-                    # own clean-up after kill_pool fails on the cancelled ones (Python 3.11).
-                    futures = [pool.submit(_scan_chunk, chunk) for chunk in chunks]
-                    for chunk, future in zip(chunks, futures):
-                        out.update(zip(chunk, result_when_done(future)))
-                        done += len(chunk)
-                        if report:
-                            report(done, len(texts))
-                except BaseException:
-                    kill_pool(pool)
-                    raise
-        except (BrokenProcessPool, OSError):
-            rest = [t for t in texts if t not in out]
-            out.update(self._scan_here(rest, None))
-        finally:
-            _fork_scanner = None
-        return out
-
-
-_fork_scanner: Scanner | None = None
-
-
-def _scan_chunk(texts: list[str]) -> list[tuple[Span, ...]]:
-    assert _fork_scanner is not None
-    found = _fork_scanner._scan_here(texts, None)
-    return [found[t] for t in texts]
 
 
 def _worker_count(processes: int, texts: int) -> int:
