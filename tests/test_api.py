@@ -17,7 +17,7 @@ from conftest import SUPPORT_ROWS, frame, write_jsonl
 from test_import_hygiene import HEAVY, run_and_list_modules
 from test_plugins import install_fake_distribution
 from workbench import api
-from workbench.cli import main
+from workbench.commands import main
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = ROOT / "plugins"

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from conftest import SUPPORT_ROWS, write_jsonl
-from workbench.cli import main
+from workbench.commands import main
 from workbench.project import Project
 
 

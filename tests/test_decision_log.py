@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import chat, write_jsonl
-from workbench.cli import main
+from workbench.commands import main
 from workbench.headless import export_project
 from workbench.project import Project
 from workbench.review.verdicts import record_verdict

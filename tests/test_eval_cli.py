@@ -12,7 +12,7 @@ import pytest
 from conftest import write_jsonl
 from test_eval_generate import eval_project, lively_model  # noqa: F401 (fixtures)
 from test_eval_judgements import JUDGED
-from workbench.cli import main
+from workbench.commands import main
 from workbench.evaluate.arena import Arena
 from workbench.store import Store
 
@@ -123,7 +123,7 @@ def test_not_a_project_is_a_clear_error(tmp_path, capsys):
 
 
 def test_importing_the_eval_commands_loads_nothing_heavy():
-    code = ("import workbench.evaluate.cli, sys, json\n"
+    code = ("import workbench.commands.evaluate, sys, json\n"
             "print(json.dumps([m for m in ('torch', 'transformers', 'peft', 'rouge_score', 'numpy', 'polars', "
             "'textual') if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

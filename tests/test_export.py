@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from conftest import SUPPORT_ROWS, chat, write_jsonl
-from workbench.cli import main
+from workbench.commands import main
 from workbench.headless import export_files, export_project
 from workbench.project import Project
 

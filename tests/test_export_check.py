@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import chat, write_jsonl
 
-from workbench.cli import main
+from workbench.commands import main
 from workbench.demo import DEMO_ALLOW_LIST
 from workbench.errors import LeakFound
 from workbench.headless import export_files, export_project

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SUPPORT_ROWS, write_jsonl
-from workbench.cli import main
+from workbench.commands import main
 
 MARKER = ".workbench-export"
 EXPORT_FILES = {"train.jsonl", "holdout.jsonl", "removed.jsonl", "quarantine.jsonl", "report.json", "DATA_CARD.md",
@@ -274,7 +274,7 @@ def test_help_says_what_happens_to_an_existing_folder(capsys):
 KILLER = """
 import os, signal, sys
 import workbench.export as ex
-from workbench.cli import main
+from workbench.commands import main
 
 point, args = sys.argv[1], sys.argv[2:]
 def die(*a, **k):

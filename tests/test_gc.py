@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SUPPORT_ROWS, write_jsonl
-from workbench.cli import main
+from workbench.commands import main
 from workbench.project import Project
 
 

@@ -20,7 +20,7 @@ def run_and_list_modules(code: str) -> list[str]:
 
 def test_export_never_imports_textual_or_models(tmp_path):
     src = write_jsonl(tmp_path / "in.jsonl", SUPPORT_ROWS)
-    code = ("from workbench.cli import main\n"
+    code = ("from workbench.commands import main\n"
             f"rc = main(['export', '--input', {str(src)!r}, '--out', {str(tmp_path / 'out')!r}, '-q'])\n"
             "assert rc == 0, rc")
     modules = run_and_list_modules(code)
@@ -31,7 +31,7 @@ def test_export_never_imports_textual_or_models(tmp_path):
 
 def test_help_imports_nothing_heavy():
     modules = run_and_list_modules(
-        "from workbench.cli import main\n"
+        "from workbench.commands import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass")
     assert [m for m in HEAVY + ["polars"] if m in modules] == []
 
@@ -40,3 +40,18 @@ def test_import_linter_contract_holds():
     lint = Path(sys.executable).parent / "lint-imports"
     proc = subprocess.run([str(lint)], capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_layer_contracts_cover_every_top_level_module():
+    # A forbidden contract lists its sources by name, so a new top-level module would be left
+    # out of "nothing imports the commands" (or "only the commands import the TUI") silently.
+    import tomllib
+
+    root = Path(__file__).parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    sources = {c["name"]: set(c["source_modules"]) for c in config["tool"]["importlinter"]["contracts"]}
+    package = root / "workbench"
+    top_level = {f"workbench.{p.stem}" for p in package.glob("*.py") if p.stem != "__init__"} | \
+        {f"workbench.{p.name}" for p in package.iterdir() if (p / "__init__.py").is_file()}
+    assert sources["Nothing imports the commands"] == top_level - {"workbench.commands"}
+    assert sources["Only the commands import the TUI"] == top_level - {"workbench.commands", "workbench.tui"}

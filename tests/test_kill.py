@@ -22,7 +22,7 @@ ROUNDS = 10  # each round: one export and one decision writer, both killed
 SEED = 11
 GONE_WITHIN_S = 30  # generous: how long the victim's processes may take to end
 
-CLI = "import sys; from workbench.cli import main; sys.exit(main(sys.argv[1:]))"
+CLI = "import sys; from workbench.commands import main; sys.exit(main(sys.argv[1:]))"
 
 # Prints "record_id seq" for each decision only after decide() returned: that line is the
 # acknowledgement a user would see (the screen moving on).

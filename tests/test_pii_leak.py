@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import chat, write_jsonl
 
-from workbench.cli import main
+from workbench.commands import main
 from workbench.errors import LeakFound
 from workbench.headless import export_files, export_project
 from workbench.pii.findings import span_key

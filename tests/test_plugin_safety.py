@@ -16,7 +16,7 @@ import pytest
 
 from conftest import SUPPORT_ROWS, chat, frame, write_jsonl
 from test_plugins import install_fake_distribution
-from workbench.cli import main
+from workbench.commands import main
 from workbench.errors import Cancelled, StepFailed
 from workbench.project import Project
 

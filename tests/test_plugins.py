@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from conftest import frame
-from workbench.cli import main
+from workbench.commands import main
 from workbench.plugins import load_registry
 from workbench.recipe import Recipe, StepSpec, run_recipe
 

@@ -28,7 +28,7 @@ db.execute("COMMIT")
 # Commits one decision through the CLI's error handling, as a `workbench` command would.
 WRITER = """
 import sys, click
-from workbench.cli import run_command
+from workbench.commands import run_command
 from workbench.store import Store
 
 @click.command()

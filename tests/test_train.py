@@ -308,7 +308,7 @@ def test_unknown_setting_in_workbench_toml_suggests_the_right_name():
 # -- the command line ------------------------------------------------------------------------------
 
 def test_cli_trains_and_lists_runs(project, capsys):
-    from workbench.train.cli import main, runs
+    from workbench.commands.train import main, runs
 
     assert main([str(project), "--max-steps", "2", "-q"]) == 0
     err = capsys.readouterr().err
@@ -321,7 +321,7 @@ def test_cli_trains_and_lists_runs(project, capsys):
 
 
 def test_cli_reports_bad_flags_without_a_traceback(project, capsys):
-    from workbench.train.cli import main
+    from workbench.commands.train import main
 
     assert main([str(project), "--r", "0", "-q"]) == 2
     err = capsys.readouterr().err
@@ -329,7 +329,7 @@ def test_cli_reports_bad_flags_without_a_traceback(project, capsys):
 
 
 def test_importing_the_train_command_loads_no_model_libraries():
-    code = ("import workbench.train.cli, workbench.train.runs, workbench.train.config, sys, json\n"
+    code = ("import workbench.commands.train, workbench.train.runs, workbench.train.config, sys, json\n"
             "print(json.dumps([m for m in ('torch', 'transformers', 'peft', 'textual') if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []

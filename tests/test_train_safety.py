@@ -17,7 +17,7 @@ import pytest
 from test_train import make_project, tiny_model  # noqa: F401 (a fixture shared with test_train)
 from workbench.errors import WorkbenchError
 from workbench.headless import export_project
-from workbench.train.cli import main as train_main
+from workbench.commands.train import main as train_main
 from workbench.train.data import latest_export
 from workbench.train.runner import TrainRequest, train
 from workbench.train.runs import Run, list_runs
@@ -148,8 +148,8 @@ KILL_STEPS = ["--max-steps", "6"]  # room between the first metrics row and the 
 
 def _start(project: Path) -> tuple[subprocess.Popen, Path]:
     before = set((project / "runs").iterdir()) if (project / "runs").exists() else set()
-    proc = subprocess.Popen([sys.executable, "-m", "workbench.train", str(project), "-q", *KILL_STEPS],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.commands", "train", str(project), "-q",
+                             *KILL_STEPS], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def new_run():
         if not (project / "runs").exists():
@@ -197,8 +197,8 @@ def test_a_run_killed_before_its_first_checkpoint_resumes_from_step_0(project, m
     run = Run(folder)
     assert not run.checkpoint_file.exists() and run.read().get("status") != "finished"
 
-    resumed = subprocess.run([sys.executable, "-m", "workbench.train", str(project), "-q", "--resume", run.id,
-                              *KILL_STEPS], capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run([sys.executable, "-m", "workbench.commands", "train", str(project), "-q",
+                              "--resume", run.id, *KILL_STEPS], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     record = run.read()
     assert record["status"] == "finished" and record["error"] is None

@@ -2,6 +2,6 @@
 
 config (settings), data (export rows to masked tokens), batches (packing, length groups),
 model (base models, device and mode, LoRA), loop (the steps), runs (run folders and records),
-runner (one run end to end), cli (`workbench train`, `workbench runs`). Importing this package
-loads neither torch nor textual.
+runner (one run end to end). The commands (`workbench train`, `workbench runs`) are in
+workbench.commands.train. Importing this package loads neither torch nor textual.
 """

@@ -257,17 +257,18 @@ def list_runs(project_dir: Path) -> list[Run]:
 
 
 def launch(project_dir: Path, args: list[str], run: Run) -> Any:
-    """Start `python -m workbench.train PROJECT ARGS` in its own session, detached from this one.
+    """Start `python -m workbench.commands train PROJECT ARGS` in its own session, detached from this one.
 
     Its output goes to the run's train.log. Closing the terminal or the TUI that started it
-    does not stop it.
+    does not stop it. The command is named, not imported: training code never imports the
+    commands, and the child gets the same `workbench train` a user would type.
     """
     import subprocess
 
     log = open(run.log_file, "ab")
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench.train", str(project_dir), "--quiet", *args],
+            [sys.executable, "-m", "workbench.commands", "train", str(project_dir), "--quiet", *args],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1"},  # a log file, not a terminal
         )

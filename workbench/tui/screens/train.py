@@ -1,7 +1,7 @@
 """The Train tab: start a LoRA run in its own process, follow its progress and loss curve, cancel
 or resume it, and see every run of the project.
 
-A run is `python -m workbench.train PROJECT --run-id ID`, started in a new session: closing
+A run is `python -m workbench.commands train PROJECT --run-id ID`, started in a new session: closing
 Workbench (or its terminal) does not stop it. This tab only reads what the run writes
 (runs/<id>/run.json and metrics.jsonl, polled once a second) and asks it to stop through a
 CANCEL file, so it shows runs started from the command line just the same.

@@ -1,8 +1,4 @@
-"""The `workbench` command. With no subcommand (or just a project path) it opens the TUI.
-
-Heavy libraries are imported inside the commands that need them, so `workbench --help` and a
-headless export start fast, and `workbench export` never loads textual.
-"""
+"""`workbench init`, `import`, `export` and `plugins`: projects, their inputs, exports and plugins."""
 
 from __future__ import annotations
 
@@ -11,17 +7,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import Cancelled, WorkbenchError
-
-
-class DefaultToTui(click.Group):
-    """`workbench PROJECT` (a path, not a command name) means `workbench tui PROJECT`."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and not args[0].startswith("-") and args[0] not in self.commands:
-            args = ["tui", *args]
-        return super().parse_args(ctx, args)
+from ..errors import WorkbenchError
+from .base import err_console
 
 
 def _parse_mapping(items: tuple[str, ...]) -> dict[str, str]:
@@ -36,15 +23,9 @@ def _parse_mapping(items: tuple[str, ...]) -> dict[str, str]:
 
 
 def _options(fmt: str | None, mapping: tuple[str, ...]):
-    from .io import ImportOptions
+    from ..io import ImportOptions
 
     return ImportOptions(format=fmt, mapping=_parse_mapping(mapping))
-
-
-def _err_console():
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
 
 
 def _print_import(results, console) -> None:
@@ -69,29 +50,7 @@ map_option = click.option(
     help="Column mapping for CSV/Parquet/JSON: prompt, response, system, category, origin, id, messages.")
 
 
-@click.group(cls=DefaultToTui, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="workbench")
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    """Prepare fine-tuning data and judge the result.
-
-    Run `workbench` or `workbench PROJECT` to open the terminal UI.
-    """
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(tui, project=None)
-
-
-@cli.command(hidden=True)
-@click.argument("project", required=False, type=click.Path(path_type=Path))
-def tui(project: Path | None) -> None:
-    """Open the terminal UI on PROJECT (default: the current folder)."""
-    from .tui.app import run_app
-
-    run_app(project)
-
-
-@cli.command()
+@click.command()
 @click.argument("project", type=click.Path(path_type=Path))
 @click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
               help="A file to import (repeatable).")
@@ -101,10 +60,10 @@ def tui(project: Path | None) -> None:
 def init(project: Path, inputs: tuple[Path, ...], name: str | None, fmt: str | None,
          mapping: tuple[str, ...]) -> None:
     """Create a project folder and import FILEs into it."""
-    from .project import Project
+    from ..project import Project
 
     p = Project.create(project, inputs, _options(fmt, mapping), name=name)
-    console = _err_console()
+    console = err_console()
     console.print(f"created project [bold]{p.name}[/] in {project}")
     if inputs:
         imported = p.store.inputs()
@@ -117,7 +76,7 @@ def init(project: Path, inputs: tuple[Path, ...], name: str | None, fmt: str | N
     p.close()
 
 
-@cli.command("import")
+@click.command("import")
 @click.argument("project", type=click.Path(path_type=Path))
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Import a file again even if it was imported before.")
@@ -126,15 +85,15 @@ def init(project: Path, inputs: tuple[Path, ...], name: str | None, fmt: str | N
 def import_(project: Path, files: tuple[Path, ...], force: bool, fmt: str | None,
             mapping: tuple[str, ...]) -> None:
     """Add FILEs to PROJECT. Nothing changes unless every file can be read."""
-    from .project import Project
+    from ..project import Project
 
     p = Project.open(project)
     results = p.import_files(files, _options(fmt, mapping), force=force)
-    _print_import(results, _err_console())
+    _print_import(results, err_console())
     p.close()
 
 
-@cli.command()
+@click.command()
 @click.argument("project", required=False, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: PROJECT/exports/<timestamp>/). It must be new or empty, or hold "
@@ -159,8 +118,8 @@ def export(project: Path | None, out: Path | None, force: bool, out_format: str,
            inputs: tuple[Path, ...], recipe_path: Path | None, fmt: str | None,
            mapping: tuple[str, ...], quiet: bool, allow_leaks: bool) -> None:
     """Run the recipe headless and write train/holdout files, removed rows, report and data card."""
-    from .export import OutputRefused
-    from .headless import export_files, export_project, export_target
+    from ..export import OutputRefused
+    from ..headless import export_files, export_project, export_target
 
     if inputs:
         if project is not None:
@@ -182,8 +141,8 @@ def export(project: Path | None, out: Path | None, force: bool, out_format: str,
         if not force and not click.confirm(f"Replace the previous workbench export in {out}?", default=False):
             raise OutputRefused(f"{out}: the previous workbench export was kept; nothing was written")
         replace = True
-    console = _err_console()
-    from .progress import RichProgress
+    console = err_console()
+    from ..progress import RichProgress
 
     def warn(message: str) -> None:  # plugin warnings are plain text: a "[...]" in one is not markup
         console.print(message, style="yellow", markup=False, highlight=False, soft_wrap=True)
@@ -215,15 +174,15 @@ def export(project: Path | None, out: Path | None, force: bool, out_format: str,
                           "a scrubbed type found in train, holdout or quarantine")
 
 
-@cli.command()
+@click.command()
 def plugins() -> None:
     """List loaded plugins with their versions and where they came from, and those not loaded."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    from .plugins import load_registry, report_errors
-    from .project import Project, is_project
+    from ..plugins import load_registry, report_errors
+    from ..project import Project, is_project
 
     if is_project("."):
         project = Project.open(".")
@@ -245,59 +204,4 @@ def plugins() -> None:
     console.print("steps: " + ", ".join(sorted(registry.steps)), markup=False)
     console.print("importers: " + ", ".join(sorted(registry.importers)), markup=False)
     console.print("export formats: " + ", ".join(sorted(registry.exporters)), markup=False)
-    report_errors(registry, lambda m: _err_console().print(m, style="yellow", markup=False, soft_wrap=True))
-
-
-# Training commands live with the training code; importing them loads neither torch nor polars.
-from .train.cli import runs, train  # noqa: E402
-
-cli.add_command(train)
-cli.add_command(runs)
-
-# Evaluation commands: generation, blind comparisons, judgements, statistics and reports.
-from .evaluate.cli import compare, eval_group, export_preferences, generate, report  # noqa: E402
-
-for _command in (generate, compare, eval_group, report, export_preferences):
-    cli.add_command(_command)
-
-from .decisions_cli import decisions  # noqa: E402
-
-cli.add_command(decisions)
-
-from .gc_cli import gc  # noqa: E402
-
-cli.add_command(gc)
-
-from .check_cli import check  # noqa: E402
-
-cli.add_command(check)
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_command(cli, argv, "workbench")
-
-
-def run_command(command: click.Command, argv: list[str] | None, prog_name: str) -> int:
-    """Run a click command with the CLI's error handling: a message and an exit code, no traceback."""
-    try:
-        command.main(args=argv, prog_name=prog_name, standalone_mode=False)
-    except WorkbenchError as e:
-        from rich.markup import escape
-
-        label = "[yellow]cancelled:[/]" if isinstance(e, Cancelled) else "[red]error:[/]"
-        _err_console().print(f"{label} {escape(str(e))}", soft_wrap=True)
-        return e.exit_code
-    except click.exceptions.Abort:  # click's form of Ctrl-C (and of a "no" to a confirmation)
-        _err_console().print("interrupted")
-        return 130
-    except click.ClickException as e:
-        e.show()
-        return e.exit_code
-    except KeyboardInterrupt:
-        _err_console().print("interrupted")
-        return 130
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    report_errors(registry, lambda m: err_console().print(m, style="yellow", markup=False, soft_wrap=True))

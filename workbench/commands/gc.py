@@ -18,8 +18,8 @@ import click
 def gc(project: Path, dry_run: bool, keep_newest: int) -> None:
     """Remove recipe snapshots that no export, run or comparison uses (the newest and every
     import snapshot stay), and the hidden folders of exports that were killed."""
-    from . import housekeeping
-    from .project import Project
+    from .. import housekeeping
+    from ..project import Project
 
     p = Project.open(project)
     try:

@@ -22,8 +22,8 @@ def check(export_dir: Path, project_dir: Path | None) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    from .errors import LeakFound
-    from .verify import ExportTampered, verify_export
+    from ..errors import LeakFound
+    from ..verify import ExportTampered, verify_export
 
     result = verify_export(export_dir, project_dir)
     out = Console(highlight=False)

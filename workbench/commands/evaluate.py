@@ -93,8 +93,8 @@ def generate(project: Path | None, runs: tuple[str, ...], base: bool, general: b
     Replies are stored in the project with the model, the settings and the time. Running the same
     command again skips what is stored; Ctrl-C keeps every finished batch.
     """
-    from .generate import GenerationSettings
-    from .generate import generate as run_generate
+    from ..evaluate.generate import GenerationSettings
+    from ..evaluate.generate import generate as run_generate
 
     if threads < 0:
         raise click.BadParameter("must be 0 (auto) or more", param_hint="--threads")
@@ -152,7 +152,7 @@ def _default_pair(store, a: str | None, b: str | None) -> tuple[str, str]:
 def compare(project: Path | None, model_a: str | None, model_b: str | None, per_category: int | None, seed: int,
             rater: str | None, no_tui: bool) -> None:
     """Make blind A/B pairs of two models' replies and open the Compare tab to vote on them."""
-    from .arena import make_pairs
+    from ..evaluate.arena import make_pairs
 
     console = _console()
     p = _open(project)
@@ -169,14 +169,9 @@ def compare(project: Path | None, model_a: str | None, model_b: str | None, per_
         os.environ["WORKBENCH_RATER"] = rater
     if no_tui:
         return
-    import inspect
-
     from ..tui.app import run_app
 
-    if "tab" in inspect.signature(run_app).parameters:
-        run_app(path, tab="compare")
-    else:  # an app without the tab argument: it opens on its first tab
-        run_app(path)
+    run_app(path, tab="compare")
 
 
 @click.group("eval")
@@ -190,7 +185,7 @@ def eval_group() -> None:
 def import_judgements(project: Path, file: Path) -> None:
     """Store pairwise judgements made elsewhere (JSONL: prompt, model_a, model_b, response_a, response_b,
     winner a|b|tie|both_bad, optional category and rater) as votes. All rows or none."""
-    from .judgements import import_judgements as run_import
+    from ..evaluate.judgements import import_judgements as run_import
 
     p = _open(project)
     try:
@@ -204,7 +199,7 @@ def import_judgements(project: Path, file: Path) -> None:
 
 
 def _metrics(p) -> dict:
-    from .metrics import compute
+    from ..evaluate.metrics import compute
 
     return compute(p.store, p.registry())
 
@@ -217,9 +212,9 @@ def _metrics(p) -> dict:
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 def eval_report(project: Path | None, as_json: bool, comparison: str | None, bootstrap: int, seed: int) -> None:
     """Win rates with intervals per model pair and category, position bias, agreement, metrics."""
-    from . import stats, text
-    from .arena import load_votes
-    from .metrics import format_table
+    from ..evaluate import stats, text
+    from ..evaluate.arena import load_votes
+    from ..evaluate.metrics import format_table
 
     p = _open(project)
     try:
@@ -245,7 +240,7 @@ def eval_report(project: Path | None, as_json: bool, comparison: str | None, boo
 @click.option("--force", is_flag=True, help="Replace report.md and report.html if DIR has them.")
 def report(project: Path | None, out: Path, force: bool) -> None:
     """Write a Markdown and a self-contained HTML report: data, training, metrics, win rates, verdict."""
-    from .report import write_report
+    from ..evaluate.report import write_report
 
     _refuse_to_overwrite([out / "report.md", out / "report.html"], force)
     p = _open(project)
@@ -265,7 +260,7 @@ def report(project: Path | None, out: Path, force: bool) -> None:
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 def export_preferences(project: Path | None, out: Path, comparison: str | None, force: bool) -> None:
     """Write the decisive votes as preference pairs for TRL's DPO trainer (conversational format)."""
-    from .judgements import export_preferences as run_export
+    from ..evaluate.judgements import export_preferences as run_export
 
     _refuse_to_overwrite([out], force)
     p = _open(project)

@@ -14,8 +14,9 @@ from typing import Any
 import click
 
 from ..errors import Cancelled, WorkbenchError
-from .config import CHOICES, HELP, SETTINGS
-from .runs import clock
+from ..train.config import CHOICES, HELP, SETTINGS
+from ..train.runs import clock
+from .base import run_command
 
 _CLICK_TYPES = {"int": click.INT, "float": click.FLOAT, "str": click.STRING, "list[str]": click.STRING}
 
@@ -105,8 +106,8 @@ def train(project: Path | None, data: Path | None, resume: str | None, run_id: s
     Loss is computed on the assistant turns of train.jsonl only; holdout.jsonl is never trained
     on and gives the holdout loss. Settings come from workbench.toml [train]; flags override them.
     """
-    from .runner import TrainRequest
-    from .runner import train as run_training
+    from ..train.runner import TrainRequest
+    from ..train.runner import train as run_training
 
     if resume and run_id:
         raise click.UsageError("give either --resume or --run-id, not both")
@@ -143,7 +144,7 @@ def runs(project: Path | None, cancel_id: str | None) -> None:
     from rich.table import Table
 
     from ..project import Project
-    from .runs import Run, list_runs
+    from ..train.runs import Run, list_runs
 
     project_dir = Project.open(project or Path(".")).path  # a clear error when it is not a project
     if cancel_id:
@@ -172,11 +173,5 @@ def runs(project: Path | None, cancel_id: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m workbench.train`: the train command on its own, with the CLI's error handling."""
-    from ..cli import run_command  # here, not at the top: workbench.cli imports this module
-
+    """The train command on its own, with the CLI's error handling."""
     return run_command(train, argv, "workbench train")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
