@@ -21,7 +21,6 @@ on a pair the project does not have is skipped like an unknown record.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,6 +30,7 @@ from typing import Any
 import orjson
 
 from .errors import InputError, WorkbenchError
+from .files import write_atomically
 from .store import HUMAN_ACTIONS, Decision
 
 # Steps whose decisions are per reviewer: the target is the rater.
@@ -158,15 +158,9 @@ def write_log(store, path: Path | None, force: bool = False) -> int:
         raise WorkbenchError(f"{path}: is a folder; give a file name for the decision log")
     if path.exists() and not force:
         raise LogExists(f"{path}: exists; pass --force to replace it with the decision log")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomically(path, data)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise WorkbenchError(f"{path}: cannot write the decision log: {e.strerror or e}") from None
     return len(lines)
 

@@ -15,6 +15,7 @@ import polars as pl
 import tomli_w
 
 from .errors import ConfigError, InputError, WorkbenchError
+from .files import write_atomically
 from .io import ImportOptions, ImportResult, finalize_ids, read_input
 from .records import conform, empty_frame
 from .recipe import Recipe, RecipeOutcome, recipe_from_dict, run_recipe
@@ -109,7 +110,7 @@ class Project:
         path.mkdir(parents=True, exist_ok=True)
         (path / STATE / "snapshots").mkdir(parents=True, exist_ok=True)
         (path / STATE / "cache").mkdir(parents=True, exist_ok=True)
-        _atomic_write(path / CONFIG, _config_text(name or path.resolve().name))
+        write_atomically(path / CONFIG, _config_text(name or path.resolve().name))
         project = cls(path)
         project.store.log("project_created", {"name": name or path.resolve().name})
         if results:
@@ -236,7 +237,7 @@ class Project:
                     "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     **(extra or {})}
         # The manifest is written last: a snapshot without one does not exist.
-        _atomic_write(self.snapshots_dir / f"{sid}.json", json.dumps(manifest, indent=2, sort_keys=True))
+        write_atomically(self.snapshots_dir / f"{sid}.json", json.dumps(manifest, indent=2, sort_keys=True))
         return Snapshot(sid, manifest, path)
 
     # -- running the recipe -------------------------------------------------------------------
@@ -274,15 +275,6 @@ def _read_all(inputs: Sequence[str | Path], options: ImportOptions | None, regis
         result = read_input(str(item), options, registry)
         results.append(result)
     return results
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _atomic_parquet(df: pl.DataFrame, path: Path) -> None:

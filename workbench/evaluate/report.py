@@ -9,7 +9,6 @@ same project state, so two reports can be diffed.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from html import escape
@@ -429,13 +428,9 @@ def write_report(project: Any, out_dir: str | Path, *, data: dict[str, Any] | No
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    from ..files import write_atomically
+
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomically(path, text)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise WorkbenchError(f"{path}: cannot write the report ({e.strerror or e})") from e
