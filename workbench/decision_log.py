@@ -206,8 +206,10 @@ def import_log(store, path: Path, record_ids: Iterable[str]) -> ImportReport:
     known = set(record_ids)
     have = {_identity(d) for d in store.decision_log()}
     standing = store.decisions()
-    votes_had = {v.identity() for v in stored_votes(store)}
-    votes_standing = {(*v.pair, v.rater): v for v in stored_votes(store)}  # the newest per pair and rater
+    cast = stored_votes(store)
+    votes_had = {v.identity() for v in cast}
+    # The standing vote per pair and rater: the newest by the time it was cast (the store's rule).
+    votes_standing = {(*v.pair, v.rater): v for v in sorted(cast, key=lambda v: v.at)}
     report = ImportReport()
     todo: list[Decision] = []
     votes: list[tuple] = []

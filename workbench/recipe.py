@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,16 +99,39 @@ def _run_step(step: Any, records: pl.DataFrame, ctx: StepContext) -> Any:
     """Run one step and check what it returned. A crash or a malformed result stops the whole run
     with one line naming the step and the plugin it came from, before any snapshot or export is
     written; Cancelled and a step's own WorkbenchError pass through as they are."""
+    from .errors import StepFailed
+
+    with _step_errors(step, ctx, "failed"):
+        result = step.run(records, ctx)
+    problem = result_problem(result, records, ctx.human, getattr(step, "adds_rows", False))
+    if problem is not None:
+        raise StepFailed(f"{_named(step, ctx)} returned {problem}; nothing was written")
+    return result
+
+
+def _origin(step: Any, ctx: StepContext) -> str:
+    """Who registered the step: "built-in", the plugin's source, or "" when unknown."""
+    owner = getattr(ctx.registry, "origin", None)
+    return owner("step", step.name) if owner is not None else ""
+
+
+def _named(step: Any, ctx: StepContext) -> str:
+    """"step 'x' (built-in)" or "step 'x' from <the plugin that registered it>"."""
+    origin = _origin(step, ctx)
+    return f"step '{step.name}'" + (" (built-in)" if origin == "built-in" else f" from {origin}" if origin else "")
+
+
+@contextmanager
+def _step_errors(step: Any, ctx: StepContext, what: str) -> Iterator[None]:
+    """A step's crash becomes one line naming the step and its plugin (StepFailed); Cancelled and a
+    step's own WorkbenchError pass through as they are."""
     import os
 
     from .errors import StepFailed, WorkbenchError
     from .plugins import describe_error
 
-    owner = getattr(ctx.registry, "origin", None)
-    origin = owner("step", step.name) if owner is not None else ""
-    named = f"step '{step.name}'" + (" (built-in)" if origin == "built-in" else f" from {origin}" if origin else "")
     try:
-        result = step.run(records, ctx)
+        yield
     except WorkbenchError:
         raise
     except (Exception, SystemExit) as e:  # SystemExit too: a step must not end the program quietly
@@ -115,12 +139,9 @@ def _run_step(step: Any, records: pl.DataFrame, ctx: StepContext) -> Any:
             import traceback
 
             traceback.print_exception(e)
-        hint = "; this is a bug in Workbench (WORKBENCH_DEBUG=1 shows the traceback)" if origin == "built-in" else ""
-        raise StepFailed(f"{named} failed: {describe_error(e)}{hint}; nothing was written") from e
-    problem = result_problem(result, records, ctx.human, getattr(step, "adds_rows", False))
-    if problem is not None:
-        raise StepFailed(f"{named} returned {problem}; nothing was written")
-    return result
+        built_in = _origin(step, ctx) == "built-in"
+        hint = "; this is a bug in Workbench (WORKBENCH_DEBUG=1 shows the traceback)" if built_in else ""
+        raise StepFailed(f"{_named(step, ctx)} {what}: {describe_error(e)}{hint}; nothing was written") from e
 
 
 @dataclass
@@ -168,40 +189,38 @@ def _rejects_row(d: Decision) -> bool:
     return d.action == "drop" or (d.action == "reject" and (not d.target or d.step == "synthetic_review"))
 
 
-def protected_rows(store: Store | None) -> dict[str, str]:
+Standing = dict[tuple[str, str, str], Decision]  # (step, record id, target) -> the standing decision
+
+
+def _standing(store: Store | None) -> Standing:
+    return store.decisions() if store is not None else {}
+
+
+def protected_rows(store: Store | None, standing: Standing | None = None) -> dict[str, str]:
     """Record id -> the first standing human decision that protects it, in words."""
     out: dict[str, str] = {}
-    if store is None:
-        return out
-    for d in store.decisions().values():
+    for d in (_standing(store) if standing is None else standing).values():
         if d.record_id not in out and not _rejects_row(d):
             out[d.record_id] = f"{_VERBS.get(d.action, d.action)} in {d.step} by {d.rater}"
     return out
 
 
-def _human(store: Store | None, step: str) -> dict[tuple[str, str], Decision]:
-    if store is None:
-        return {}
-    return {(d.record_id, d.target): d for d in store.decisions(step).values()}
+def _human(standing: Standing, step: str) -> dict[tuple[str, str], Decision]:
+    """One step's standing decisions, keyed as StepContext.human is: (record id, target)."""
+    return {(rid, target): d for (name, rid, target), d in standing.items() if name == step}
 
 
-def held_back_rows(records: pl.DataFrame, steps: list[Any], store: Store | None, **context: Any) -> frozenset[str]:
+def held_back_rows(records: pl.DataFrame, steps: list[Any], store: Store | None, *,
+                   standing: Standing | None = None, **context: Any) -> frozenset[str]:
     """Ids of the rows a review step of `steps` will hold back (a step with ``held_back``)."""
+    standing = _standing(store) if standing is None else standing
     out: set[str] = set()
     for step in steps:
         hold = getattr(step, "held_back", None)
         if hold is not None:
-            ctx = StepContext(step=step.name, human=_human(store, step.name), store=store, **context)
-            try:
+            ctx = StepContext(step=step.name, human=_human(standing, step.name), store=store, **context)
+            with _step_errors(step, ctx, "failed while telling which rows it holds back"):
                 out |= set(hold(records, ctx))
-            except Exception as e:  # a plugin's review step must not end the run with a traceback
-                from .errors import StepFailed, WorkbenchError
-                from .plugins import describe_error
-
-                if isinstance(e, WorkbenchError):
-                    raise
-                raise StepFailed(f"step '{step.name}' failed while telling which rows it holds back: "
-                                 f"{describe_error(e)}; nothing was written") from e
     return frozenset(out)
 
 
@@ -229,10 +248,12 @@ def run_recipe(
     flagged: list[Decision] = []
     cache_dir = project_dir / ".workbench" / "cache" if project_dir else None
     # Read once: what people decided in any step outranks every automatic step, whatever the order.
-    protected = protected_rows(store)
-    held_back = held_back_rows(current, steps, store, project_dir=project_dir, registry=registry)
+    standing = _standing(store)
+    protected = protected_rows(store, standing)
+    held_back = held_back_rows(current, steps, store, standing=standing, project_dir=project_dir,
+                               registry=registry)
     for index, step in enumerate(steps):
-        human = _human(store, step.name)
+        human = _human(standing, step.name)
         ctx = StepContext(step=step.name, human=human, project_dir=project_dir, cache_dir=cache_dir,
                           store=store, progress=progress, cancelled=cancelled, registry=registry,
                           protected=protected, held_back=held_back)
