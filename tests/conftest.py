@@ -85,3 +85,21 @@ async def settle(pilot, rounds: int = 3) -> None:
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+NEAR_WORDS = ("thermostat battery schedule firmware refund invoice account password delivery parcel warranty "
+              "install wiring app sensor heating cooling energy report plan upgrade cancel charge card").split()
+
+
+def near_copies(category: str | None = None) -> list[dict]:
+    """A human answer and a synthetic near copy of it (one word changed), and an unrelated row."""
+    import random
+
+    rng = random.Random(3)
+    base = " ".join(rng.choice(NEAR_WORDS) for _ in range(120))
+    words = base.split()
+    words[10] = "CHANGED"
+    return [{"messages": chat("Question about the plan", base + " thanks"), "origin": "human", "category": category},
+            {"messages": chat("Question about the plan", " ".join(words)), "origin": "synthetic",
+             "category": category},
+            {"messages": chat("Unrelated", "something else entirely"), "origin": "human", "category": category}]

@@ -5,14 +5,13 @@ and where a reviewer's own later choice drops a reviewed row, the Review queue s
 from __future__ import annotations
 
 import json
-import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
-from conftest import chat, frame
+from conftest import chat, frame, near_copies
 from workbench.dedup import review as dedup_review
 from workbench.headless import export_project
 from workbench.plugins import load_registry
@@ -199,20 +198,6 @@ def test_exact_dedup_keeps_the_copy_an_expert_accepted(tmp_path):
         assert out.kept.get_column("id").to_list() == [synthetic]
         (gone,) = out.removed.to_dicts()
         assert (gone["id"], gone["reason"]) == (human, "exact_duplicate")
-
-
-WORDS = ("thermostat battery schedule firmware refund invoice account password delivery parcel warranty "
-         "install wiring app sensor heating cooling energy report plan upgrade cancel charge card").split()
-
-
-def near_copies() -> list[dict]:
-    rng = random.Random(3)
-    base = " ".join(rng.choice(WORDS) for _ in range(120))
-    words = base.split()
-    words[10] = "CHANGED"
-    return [{"messages": chat("Question about the plan", base + " thanks"), "origin": "human"},
-            {"messages": chat("Question about the plan", " ".join(words)), "origin": "synthetic"},
-            {"messages": chat("Unrelated", "something else entirely"), "origin": "human"}]
 
 
 def test_near_dedup_keeps_the_accepted_copy_and_the_screen_agrees(tmp_path):

@@ -4,12 +4,11 @@ what the recipe does with rows people decided on."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
 
-from conftest import chat, project_with_embeddings, settle
+from conftest import chat, near_copies, project_with_embeddings, settle
 from workbench.dedup import review as dedup_review
 from workbench.project import Project
 from workbench.review.verdicts import record_verdict, store_verdicts
@@ -18,28 +17,11 @@ from workbench.tui.screens.dedup import DedupTab
 from workbench.tui.screens.review_dialogs import RejectDialog
 
 SIZE = (160, 48)
-WORDS = ("thermostat battery schedule firmware refund invoice account password delivery parcel warranty "
-         "install wiring app sensor heating cooling energy report plan upgrade cancel charge card").split()
-
-
-def near_copies() -> list[dict]:
-    """A human answer and a synthetic near copy of it (one word changed), and an unrelated row."""
-    rng = random.Random(3)
-    base = " ".join(rng.choice(WORDS) for _ in range(120))
-    words = base.split()
-    words[10] = "CHANGED"
-    return [{"messages": chat("Question about the plan", base + " thanks"), "origin": "human",
-             "category": "plans"},
-            {"messages": chat("Question about the plan", " ".join(words)), "origin": "synthetic",
-             "category": "plans"},
-            {"messages": chat("Unrelated", "something else entirely"), "origin": "human", "category": "plans"}]
-
-
 @pytest.fixture
 def two_copies(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("WORKBENCH_RATER", "ann")
     monkeypatch.setenv("WORKBENCH_PLUGINS", "")
-    return project_with_embeddings(tmp_path, near_copies())
+    return project_with_embeddings(tmp_path, near_copies("plans"))
 
 
 def keeps(path: Path) -> set[str]:
