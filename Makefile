@@ -29,7 +29,7 @@ $(STAMP): $(PY) pyproject.toml Makefile $(PLUGINS)
 install: $(STAMP)
 
 demo: install
-	$(PY) -m workbench.demo $(DEMO)
+	$(PY) -m workbench.services.demo $(DEMO)
 	$(VENV)/bin/workbench $(DEMO)
 
 test: install

@@ -41,8 +41,8 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
 from workbench.records import SCHEMA  # noqa: E402
-from workbench.review import vectors as V  # noqa: E402
-from workbench.steps.balance import Balance  # noqa: E402
+from workbench.embeddings import vectors as V  # noqa: E402
+from workbench.steps.balance.step import Balance  # noqa: E402
 from workbench.steps.base import StepContext  # noqa: E402
 
 CATEGORY_SHARES = {"billing": 0.34, "technical": 0.24, "account": 0.15, "shipping": 0.10,

@@ -54,7 +54,7 @@ import polars as pl  # noqa: E402
 
 from workbench.records import SCHEMA  # noqa: E402
 from workbench.steps.base import StepContext  # noqa: E402
-from workbench.steps.near_dedup import NearDedup  # noqa: E402
+from workbench.steps.dedup.near import NearDedup  # noqa: E402
 
 THRESHOLD = 0.8
 NUM_PERM = 128
@@ -176,7 +176,7 @@ def ours(records: pl.DataFrame) -> tuple[float, set[tuple[int, int]], set[tuple[
 
     Only `run` is timed; the verified pairs are asked for again afterwards to measure recall.
     """
-    from workbench.dedup.clusters import build_corpus
+    from workbench.steps.dedup.clusters import build_corpus
 
     step = NearDedup(threshold=THRESHOLD, num_perm=NUM_PERM, ngram=NGRAM, fields="user", policy="first")
     gc.collect()
@@ -288,8 +288,8 @@ def semantic_benchmark(n: int, repeats: int) -> None:
     import transformers
     from sentence_transformers import SentenceTransformer
 
-    from workbench.dedup import embeddings
-    from workbench.steps.semantic_dedup import SemanticDedup
+    from workbench.embeddings import encoder as embeddings
+    from workbench.steps.dedup.semantic import SemanticDedup
 
     transformers.utils.logging.disable_progress_bar()
     inside_encode = [0.0]  # seconds spent in SentenceTransformer.encode, on either side

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import polars as pl  # noqa: E402
 
-from workbench.export import ExportInfo, write_export  # noqa: E402
+from workbench.export.folder import ExportInfo, write_export  # noqa: E402
 from workbench.io import finalize_ids, read_input  # noqa: E402
 from workbench.plugins import load_registry  # noqa: E402
 from workbench.recipe import Recipe, StepSpec, run_recipe  # noqa: E402

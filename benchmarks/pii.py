@@ -74,7 +74,7 @@ HAND = ROOT / "benchmarks" / "data" / "pii_names_hand.jsonl"
 MODEL = "en_core_web_sm"
 # The demo project's allow list: Quillfield's product, feature and partner names, which the small
 # model sometimes takes for people.
-from workbench.demo import DEMO_ALLOW_LIST  # noqa: E402
+from workbench.services.demo import DEMO_ALLOW_LIST  # noqa: E402
 
 _WORDS = re.compile(r"\w+")
 
@@ -137,7 +137,7 @@ def baseline_engines():
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_anonymizer import AnonymizerEngine
 
-    from workbench.pii.engine import resolve_model
+    from workbench.steps.pii.engine import resolve_model
 
     provider = NlpEngineProvider(nlp_configuration={
         "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": resolve_model(MODEL)}]})
@@ -160,7 +160,7 @@ def run_baseline(samples: list[Sample], engines) -> tuple[list[list[str]], list[
 
 def run_step(samples: list[Sample], params: dict | None = None):
     from workbench.steps.base import StepContext
-    from workbench.steps.pii import Pii
+    from workbench.steps.pii.step import Pii
     from workbench.store import Store
 
     records = records_of(samples)
@@ -241,8 +241,8 @@ def throughput(n: int, engines, processes: int, rounds: int = 5) -> None:
     the CPU time the process got; then the whole set runs one by one and, right after, over
     several forked processes (wall clock). The ratio is taken per round.
     """
-    from workbench.pii.scan import Scanner
-    from workbench.steps.pii import Pii
+    from workbench.steps.pii.scan import Scanner
+    from workbench.steps.pii.step import Pii
 
     data = json.loads(SYNTH.read_text(encoding="utf-8"))
     sentences = [row["full_text"].replace("\n", " ") for row in data]
@@ -258,7 +258,7 @@ def throughput(n: int, engines, processes: int, rounds: int = 5) -> None:
     config, extra = Pii().scan_config(None)
     scanner = Scanner(config, extra)  # model loaded here, outside the timing, as for the baseline
     scanner.analyze("warm up, John Smith, john@example.com, 212-555-0100")
-    from workbench.pii import scan as scan_module
+    from workbench.steps.pii import scan as scan_module
 
     def timed(run, count: int = n) -> tuple[float, float]:
         wall, cpu = time.perf_counter(), time.process_time()

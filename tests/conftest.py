@@ -63,8 +63,8 @@ def project_with_embeddings(tmp_path: Path, rows: list[dict], shape=None) -> Pat
     `shape(vectors)` may move some vectors before they are normalised."""
     import numpy as np
 
-    from workbench.project import Project
-    from workbench.review import vectors as V
+    from workbench.services.project import Project
+    from workbench.embeddings import vectors as V
 
     source = write_jsonl(tmp_path / "chats.jsonl", rows)
     path = tmp_path / "project"

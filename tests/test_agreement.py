@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.review.agreement import agreement, cohen_kappa, describe_kappa, fleiss_kappa
-from workbench.review.verdicts import record_verdict, store_verdicts
+from workbench.agreement import agreement, cohen_kappa, describe_kappa, fleiss_kappa
+from workbench.steps.synthetic_review.verdicts import record_verdict, store_verdicts
 from workbench.store import Store
 
 # Ten rows judged by two reviewers (edit counts as accept: the row goes to training either way).

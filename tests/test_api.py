@@ -38,7 +38,7 @@ def test_the_exported_types_are_the_ones_the_runner_checks_against():
     # The runner checks a step's result with isinstance; a copy of StepResult would fail that check.
     from workbench.hookspecs import hookimpl
     from workbench.steps.base import Step, StepContext, StepResult
-    from workbench.store import Decision
+    from workbench.records import Decision
 
     assert (api.Step, api.StepContext, api.StepResult, api.Decision, api.hookimpl) == \
         (Step, StepContext, StepResult, Decision, hookimpl)
@@ -220,7 +220,7 @@ def test_the_built_in_importers_and_exporters_are_what_the_api_names():
 
 
 def test_a_categorizer_with_only_what_the_protocol_names_works_in_the_categorize_step():
-    from workbench.steps.categorize import Categorize
+    from workbench.steps.categorize.step import Categorize
 
     class FirstWord:  # nothing beyond the protocol: the step must need nothing else
         def categorize(self, unlabelled, labelled, ctx):

@@ -16,9 +16,9 @@ from workbench.errors import ConfigError
 from workbench.io import finalize_ids, read_input
 from workbench.plugins import load_registry
 from workbench.recipe import Recipe, StepSpec, run_recipe
-from workbench.review import vectors as V
+from workbench.embeddings import vectors as V
 from workbench.steps.base import StepContext
-from workbench.steps.categorize import Categorize
+from workbench.steps.categorize.step import Categorize
 from workbench.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ import sys
 
 from conftest import SUPPORT_ROWS, write_jsonl
 from workbench.commands import main
-from workbench.project import Project
+from workbench.services.project import Project
 
 
 def test_init_import_export_round_trip(tmp_path, support_jsonl, capsys):

@@ -13,10 +13,10 @@ import pytest
 
 from conftest import chat, write_jsonl
 from workbench.commands import main
-from workbench.headless import export_project
-from workbench.project import Project
-from workbench.review.verdicts import record_verdict
-from workbench.store import Decision
+from workbench.services.headless import export_project
+from workbench.services.project import Project
+from workbench.steps.synthetic_review.verdicts import record_verdict
+from workbench.records import Decision
 
 RECIPE = """
 [[recipe.steps]]

@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.dedup.clusters import Corpus, SimilarPairs, UnionFind, resolve
+from workbench.steps.dedup.clusters import Corpus, SimilarPairs, UnionFind, resolve
 
 THRESHOLD = 0.8
 

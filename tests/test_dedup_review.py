@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import chat, write_jsonl
-from workbench.dedup import review
-from workbench.headless import export_project
-from workbench.project import Project
+from workbench.services import dedup_review as review
+from workbench.services.headless import export_project
+from workbench.services.project import Project
 from workbench.tui.app import make_app
 from workbench.tui.screens.dedup import DedupTab, MemberPanel
 

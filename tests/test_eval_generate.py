@@ -16,7 +16,7 @@ from workbench.errors import Cancelled, ConfigError, WorkbenchError
 from workbench.evaluate.generate import (GenerationSettings, Target, encode_prompts, generate, generate_batch,
                                          load_model)
 from workbench.evaluate.prompts import general_prompts, select
-from workbench.project import Project
+from workbench.services.project import Project
 from workbench.train.runs import Run
 
 torch = pytest.importorskip("torch")
@@ -76,7 +76,7 @@ def eval_project(tmp_path, lively_model) -> Path:
     """A project (16 support chats, half held out, export without --with-meta) with one finished run 'r1'."""
     from test_train import support_rows
 
-    from workbench.headless import export_project
+    from workbench.services.headless import export_project
 
     project = make_project(tmp_path, lively_model, rows=support_rows(16), export=False)
     config = project / "workbench.toml"

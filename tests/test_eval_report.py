@@ -11,8 +11,8 @@ from conftest import SUPPORT_ROWS, chat, write_jsonl
 from workbench.errors import WorkbenchError
 from workbench.evaluate.arena import Arena, make_pairs
 from workbench.evaluate.report import collect, write_report
-from workbench.headless import export_project
-from workbench.project import Project
+from workbench.services.headless import export_project
+from workbench.services.project import Project
 from workbench.train.runs import Run
 
 Z = 1.959963984540054

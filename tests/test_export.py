@@ -7,8 +7,8 @@ import pytest
 
 from conftest import SUPPORT_ROWS, chat, write_jsonl
 from workbench.commands import main
-from workbench.headless import export_files, export_project
-from workbench.project import Project
+from workbench.services.headless import export_files, export_project
+from workbench.services.project import Project
 
 FILES = ["train.jsonl", "holdout.jsonl", "removed.jsonl", "quarantine.jsonl", "DATA_CARD.md"]
 
@@ -111,7 +111,7 @@ def test_multi_turn_alpaca_keeps_history(tmp_path):
 def test_failed_export_leaves_no_folder_and_keeps_the_old_one(tmp_path, support_jsonl, monkeypatch):
     export_files([support_jsonl], tmp_path / "out")
     before = (tmp_path / "out" / "train.jsonl").read_bytes()
-    import workbench.export as ex
+    import workbench.export.folder as ex
 
     def boom(*a, **k):
         raise OSError("disk full")

@@ -11,11 +11,11 @@ import pytest
 from conftest import chat, write_jsonl
 
 from workbench.commands import main
-from workbench.demo import DEMO_ALLOW_LIST
+from workbench.services.demo import DEMO_ALLOW_LIST
 from workbench.errors import LeakFound
-from workbench.headless import export_files, export_project
-from workbench.pii.findings import span_key
-from workbench.project import Project
+from workbench.services.headless import export_files, export_project
+from workbench.steps.pii.findings import span_key
+from workbench.services.project import Project
 
 ROWS = [
     {"messages": chat("My email is ana.dias@example.org, please update it.", "Done, ana.dias@example.org is saved."),
@@ -165,14 +165,14 @@ def test_the_quarantine_note_is_not_a_leak(tmp_path, capsys):
 
 
 def test_a_real_leak_in_quarantine_raw_text_still_fails(tmp_path, monkeypatch, capsys):
-    from workbench.pii import leak
+    from workbench.steps.pii import leak
 
     real = leak.scrub_quarantine
 
     def forgets_the_raw_text(quarantine, *args, **kwargs):  # a bug planted: the note, but raw kept
         return [{**row, "raw": q.get("raw", "")} for row, q in zip(real(quarantine, *args, **kwargs), quarantine)]
 
-    monkeypatch.setattr("workbench.headless.scrub_quarantine", forgets_the_raw_text)
+    monkeypatch.setattr("workbench.services.headless.scrub_quarantine", forgets_the_raw_text)
     src, recipe = demo_like(tmp_path)
     out = tmp_path / "out"
     assert main(["export", "--input", str(src), "--out", str(out), "--recipe", str(recipe), "-q",

@@ -273,7 +273,7 @@ def test_help_says_what_happens_to_an_existing_folder(capsys):
 
 KILLER = """
 import os, signal, sys
-import workbench.export as ex
+import workbench.export.folder as ex
 from workbench.commands import main
 
 point, args = sys.argv[1], sys.argv[2:]

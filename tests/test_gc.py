@@ -11,7 +11,7 @@ import pytest
 
 from conftest import SUPPORT_ROWS, write_jsonl
 from workbench.commands import main
-from workbench.project import Project
+from workbench.services.project import Project
 
 
 def tree(folder: Path) -> dict[str, str]:

@@ -12,16 +12,17 @@ from typing import ClassVar
 import pytest
 
 from conftest import chat, frame, near_copies
-from workbench.dedup import review as dedup_review
-from workbench.headless import export_project
+from workbench.services import dedup_review
+from workbench.services.headless import export_project
 from workbench.plugins import load_registry
-from workbench.project import Project
+from workbench.services.project import Project
 from workbench.recipe import Recipe, StepSpec, run_recipe
-from workbench.review.card import data_card_sections
-from workbench.review.queue import ReviewQueue
-from workbench.review.verdicts import record_verdict
+from workbench.export.card_sections import data_card_sections
+from workbench.services.synthetic_queue import ReviewQueue
+from workbench.steps.synthetic_review.verdicts import record_verdict
 from workbench.steps.base import Step, StepResult
-from workbench.store import Decision, Store
+from workbench.records import Decision
+from workbench.store import Store
 
 BALANCE = ('[[recipe.steps]]\nname = "balance"\nmax_per_category = 5\nmin_per_category = 4\n'
            'select = "random"\n')

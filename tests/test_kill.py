@@ -44,7 +44,7 @@ while True:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    from workbench.project import Project
+    from workbench.services.project import Project
 
     root = tmp_path_factory.mktemp("kill")
     rng = random.Random(SEED)

@@ -7,14 +7,14 @@ import polars as pl
 import pytest
 
 from conftest import chat, frame, write_jsonl
-from workbench.dedup import find_clusters
+from workbench.steps.dedup import find_clusters
 from workbench.errors import ConfigError
 from workbench.plugins import load_registry
 from workbench.recipe import Recipe, StepSpec, run_recipe
 from workbench.records import record_id
 from workbench.steps.base import StepContext
-from workbench.steps.near_dedup import NearDedup
-from workbench.steps.semantic_dedup import SemanticDedup
+from workbench.steps.dedup.near import NearDedup
+from workbench.steps.dedup.semantic import SemanticDedup
 from workbench.store import Store
 
 VOCAB = [f"{a}{b}" for a in ("ka", "lo", "mi", "ne", "pu", "ra", "si", "tu", "ve", "zo")

@@ -10,12 +10,12 @@ import pytest
 from conftest import frame
 
 from workbench.errors import ConfigError
-from workbench.pii import scan as scan_module
-from workbench.pii.engine import ModelMissingWarning, ScanConfig
-from workbench.pii.findings import span_key
-from workbench.pii.scan import Scanner
+from workbench.steps.pii import scan as scan_module
+from workbench.steps.pii.engine import ModelMissingWarning, ScanConfig
+from workbench.steps.pii.findings import span_key
+from workbench.steps.pii.scan import Scanner
 from workbench.steps.base import StepContext
-from workbench.steps.pii import Pii, add_to_allow_list, read_allow_list
+from workbench.steps.pii.step import Pii, add_to_allow_list, read_allow_list
 from workbench.store import Store
 
 PATTERNS_ONLY = {"spacy_model": "none"}
@@ -332,7 +332,7 @@ def test_a_product_written_like_a_thing_is_not_a_person_but_a_person_of_the_same
 
 
 def test_ordinary_english_words_are_not_taken_for_names():
-    from workbench.pii.names import Gazetteer, ordinary_words
+    from workbench.steps.pii.names import Gazetteer, ordinary_words
 
     g = Gazetteer(first=frozenset({"rose", "hope", "ana"}), last=frozenset({"brown", "power", "dias"}),
                   common=frozenset({"switch", "smart", "shift", "storm", "watch", "hope", "rose", "brown",

@@ -11,9 +11,9 @@ from conftest import chat, write_jsonl
 
 from workbench.commands import main
 from workbench.errors import LeakFound
-from workbench.headless import export_files, export_project
-from workbench.pii.findings import span_key
-from workbench.project import Project
+from workbench.services.headless import export_files, export_project
+from workbench.steps.pii.findings import span_key
+from workbench.services.project import Project
 
 ROWS = [
     {"messages": chat("My email is ana.dias@example.org, please update it.", "Done, ana.dias@example.org is saved."),
@@ -83,13 +83,13 @@ def test_quarantined_rows_lose_their_personal_data_and_are_leak_checked(tmp_path
 
 
 def test_a_leak_in_the_quarantine_fails_the_check(tmp_path, monkeypatch):
-    from workbench.pii import leak
+    from workbench.steps.pii import leak
 
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join([json.dumps(ROWS[0]), '{"messages": "broken, ana.dias@example.org"}']) + "\n",
                    encoding="utf-8")
     monkeypatch.setattr(leak, "scrub_quarantine", lambda quarantine, *a, **k: quarantine)  # a bug planted
-    monkeypatch.setattr("workbench.headless.scrub_quarantine", leak.scrub_quarantine)
+    monkeypatch.setattr("workbench.services.headless.scrub_quarantine", leak.scrub_quarantine)
     assert main(["export", "--input", str(src), "--out", str(tmp_path / "out"), "--recipe",
                  str(recipe(tmp_path)), "-q"]) == LeakFound.exit_code
     check = json.loads((tmp_path / "out" / "report.json").read_text())["leak_check"]
@@ -150,7 +150,7 @@ def test_a_value_the_reviewer_kept_is_not_a_leak(tmp_path):
 
 
 def test_only_values_carried_to_other_conversations_are_looked_up_everywhere():
-    from workbench.pii.leak import scrubbed_values
+    from workbench.steps.pii.leak import scrubbed_values
 
     rows = [
         ("r1", "PERSON", "Ana Dias", "0:0:8", "scan"),

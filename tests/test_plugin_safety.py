@@ -18,7 +18,7 @@ from conftest import SUPPORT_ROWS, chat, frame, write_jsonl
 from test_plugins import install_fake_distribution
 from workbench.commands import main
 from workbench.errors import Cancelled, StepFailed
-from workbench.project import Project
+from workbench.services.project import Project
 
 HEADER = textwrap.dedent('''
     from dataclasses import dataclass
@@ -27,7 +27,7 @@ HEADER = textwrap.dedent('''
     from workbench.hookspecs import hookimpl
     from workbench.io.writers import Exporter
     from workbench.steps.base import Step, StepResult
-    from workbench.store import Decision
+    from workbench.records import Decision
 ''')
 
 
@@ -327,7 +327,7 @@ def test_a_plugin_step_that_cannot_be_built_is_a_config_error_naming_the_plugin(
 
 
 def test_a_bug_in_a_built_in_step_is_a_message_naming_the_step(tmp_path, monkeypatch, capsys):
-    from workbench.steps.exact_dedup import ExactDedup
+    from workbench.steps.dedup.exact import ExactDedup
 
     def broken(self, records, ctx):
         return {}["no such key"]

@@ -15,7 +15,7 @@ GOOD_STEP = textwrap.dedent('''
     import polars as pl
     from workbench.hookspecs import hookimpl
     from workbench.steps.base import Step, StepResult
-    from workbench.store import Decision
+    from workbench.records import Decision
 
     __version__ = "1.2.3"
 

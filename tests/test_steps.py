@@ -5,9 +5,9 @@ from workbench.errors import ConfigError
 from workbench.plugins import load_registry
 from workbench.recipe import Recipe, StepSpec, run_recipe
 from workbench.steps.base import StepContext
-from workbench.steps.exact_dedup import ExactDedup
+from workbench.steps.dedup.exact import ExactDedup
 from workbench.steps.validate import Validate, estimated_tokens
-from workbench.store import Decision
+from workbench.records import Decision
 
 
 def run_step(step, records, human=None):

@@ -16,12 +16,12 @@ from conftest import chat, frame
 from workbench.errors import ConfigError
 from workbench.io import finalize_ids, read_input
 from workbench.plugins import load_registry
-from workbench.project import Project
+from workbench.services.project import Project
 from workbench.recipe import Recipe, StepSpec, run_recipe
-from workbench.review.card import data_card_sections
-from workbench.review.queue import ReviewQueue
-from workbench.review.signals import text_signals
-from workbench.review.verdicts import record_verdict, store_verdicts, undo_verdict
+from workbench.export.card_sections import data_card_sections
+from workbench.services.synthetic_queue import ReviewQueue
+from workbench.steps.synthetic_review.signals import text_signals
+from workbench.steps.synthetic_review.verdicts import record_verdict, store_verdicts, undo_verdict
 from workbench.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,7 +106,7 @@ def make_project(tmp_path: Path, steps_toml: str) -> Project:
 
 
 def test_verdicts_reach_the_export(registry, tmp_path):
-    from workbench.headless import export_project
+    from workbench.services.headless import export_project
 
     p = make_project(tmp_path, '[[recipe.steps]]\nname = "synthetic_review"\n')
     rid = ids(p.records())
@@ -212,7 +212,7 @@ def test_a_verdict_survives_a_crash_right_after_it_was_recorded(tmp_path, record
     code = (
         "import os, sys\n"
         "from workbench.store import Store\n"
-        "from workbench.review.verdicts import record_verdict\n"
+        "from workbench.steps.synthetic_review.verdicts import record_verdict\n"
         f"store = Store({str(db)!r})\n"
         f"record_verdict(store, {rid!r}, 'ann', 'reject', reason='off-format', note='markdown soup')\n"
         "os._exit(9)  # no close, no cleanup: as if the power went\n"

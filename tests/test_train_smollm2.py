@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from test_train import make_project, support_rows
-from workbench.train.runner import TrainRequest, train
+from workbench.services.train_run import TrainRequest, train
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import TabbedContent
 
-from workbench.project import Project
+from workbench.services.project import Project
 from workbench.tui.app import TABS, WorkbenchApp, make_app
 from workbench.tui.screens.base import ProjectTab
 from workbench.tui.screens.data import DataTab

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import project_with_embeddings, settle
-from workbench.project import Project
+from workbench.services.project import Project
 from workbench.tui.app import make_app
 from workbench.tui.screens.balance_chart import BalanceChart
 
@@ -116,7 +116,7 @@ async def test_writing_the_targets_puts_them_in_the_recipe_and_the_export_follow
     balance = next(s for s in config["recipe"]["steps"] if s["name"] == "balance")
     assert balance == {"name": "balance", "max_per_category": 5}  # defaults stay implicit
 
-    from workbench.headless import export_project
+    from workbench.services.headless import export_project
 
     result = export_project(project_path, project_path / "out")
     removed = [json.loads(line) for line in (project_path / "out" / "removed.jsonl").read_text().splitlines()]

@@ -11,7 +11,7 @@ from textual.widgets import Input, Static, TabbedContent
 
 from workbench.errors import WorkbenchError
 from workbench.evaluate.arena import make_pairs
-from workbench.project import Project
+from workbench.services.project import Project
 from workbench.store import Store
 from workbench.tui.app import make_app
 from workbench.tui.screens.compare import CompareTab

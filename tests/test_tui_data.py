@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select
 
-from workbench.project import Project
+from workbench.services.project import Project
 from workbench.tui.app import make_app
 from workbench.tui.records_view import UNCATEGORIZED
 from workbench.tui.widgets.filter_bar import FilterBar

@@ -13,8 +13,8 @@ import pytest
 from conftest import chat, write_jsonl
 from textual.widgets import Input, OptionList
 
-from workbench.pii.findings import span_key
-from workbench.project import Project
+from workbench.steps.pii.findings import span_key
+from workbench.services.project import Project
 from workbench.tui.app import make_app
 
 SIZE = (130, 40)

@@ -7,7 +7,7 @@ from pathlib import Path
 from test_eval_report import TUNED, make_eval_project, vote_all
 from textual.widgets import Label, Static
 
-from workbench.project import Project
+from workbench.services.project import Project
 from workbench.tui.app import make_app
 from workbench.tui.screens.report_chart import (
     BAR_MARK_ON,

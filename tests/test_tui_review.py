@@ -11,9 +11,9 @@ import pytest
 from textual.widgets import TextArea
 
 from conftest import project_with_embeddings, settle
-from workbench.project import Project
-from workbench.review import vectors as V
-from workbench.review.verdicts import store_verdicts
+from workbench.services.project import Project
+from workbench.embeddings import vectors as V
+from workbench.steps.synthetic_review.verdicts import store_verdicts
 from workbench.store import Store
 from workbench.tui.app import make_app
 from workbench.tui.screens.review_dialogs import EditDialog, RejectDialog
@@ -172,7 +172,7 @@ async def test_signals_and_filters(project_path: Path):
         assert "example 1 of 1" in str(app.screen.query_one("#review-filters").content)
         await pilot.press("s")  # length
         assert "No rows match the filters" in str(app.screen.query_one("#review-empty").content)
-        for _ in range(len(__import__("workbench.review.signals", fromlist=["SIGNALS"]).SIGNALS) - 1):
+        for _ in range(len(__import__("workbench.steps.synthetic_review.signals", fromlist=["SIGNALS"]).SIGNALS) - 1):
             await pilot.press("s")  # back to any signal
         assert "signal: any" in str(app.screen.query_one("#review-filters").content)
 

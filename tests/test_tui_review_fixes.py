@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import chat, near_copies, project_with_embeddings, settle
-from workbench.dedup import review as dedup_review
-from workbench.project import Project
-from workbench.review.verdicts import record_verdict, store_verdicts
+from workbench.services import dedup_review
+from workbench.services.project import Project
+from workbench.steps.synthetic_review.verdicts import record_verdict, store_verdicts
 from workbench.tui.app import make_app
 from workbench.tui.screens.dedup import DedupTab
 from workbench.tui.screens.review_dialogs import RejectDialog

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from workbench.project import Project
+from workbench.services.project import Project
 from workbench.tui.app import WorkbenchApp, make_app
 
 SIZE = (120, 40)

@@ -13,7 +13,8 @@ import pytest
 from textual.widgets import DataTable, ProgressBar, Static
 
 from test_train import make_project, tiny_model  # noqa: F401 (a fixture shared with test_train)
-from workbench.train.runs import list_runs, pid_alive
+from workbench.procs import pid_alive
+from workbench.train.runs import list_runs
 from workbench.tui.app import make_app
 from workbench.tui.screens.train import LossCurve
 

@@ -66,7 +66,7 @@ from .io.source import InputFile
 from .io.writers import Exporter
 from .records import ROLES
 from .steps.base import Step, StepContext, StepResult
-from .store import Decision
+from .records import Decision
 
 if TYPE_CHECKING:  # only for annotations: importing Presidio here would load it for every plugin
     import polars as pl

@@ -50,6 +50,10 @@ def register_categorizers(register):
     """register(name, factory): a categorizer the `categorize` step can use."""
 
 
+# The metrics workbench computes itself (workbench.evaluate.metrics); no plugin may register these names.
+BUILTIN_METRICS = ("rouge_l", "exact_match", "length")
+
+
 @hookspec
 def register_eval_metrics(register):
     """register(name, metric): an automated metric, metric(prompt, reply, reference) -> float | None.

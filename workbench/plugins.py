@@ -114,11 +114,10 @@ class Registry:
     def _reserve_builtin_names(self) -> None:
         """Names built into workbench that no hook registers, so no plugin can shadow them."""
         from . import __version__
-        from .evaluate.metrics import BUILTIN as BUILTIN_METRICS
-        from .review.categorizers import BUILTIN_METHODS
+        from .steps.categorize.categorizers import BUILTIN_METHODS
 
         workbench = PluginInfo("workbench", __version__, "built-in")
-        for name in BUILTIN_METRICS:
+        for name in hookspecs.BUILTIN_METRICS:
             self.owners[("metric", name)] = workbench
         for name in BUILTIN_METHODS:
             self.owners[("categorizer", name)] = workbench

@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -133,3 +134,21 @@ def result_when_done(future: Any, poll_s: float = 0.2) -> Any:
             return future.result(timeout=poll_s)
         except TimeoutError:
             continue
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():  # a finished child that nobody has waited for yet is not running
+        try:
+            return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return True
+    return True

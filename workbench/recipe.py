@@ -13,12 +13,14 @@ from typing import Any
 import orjson
 import polars as pl
 
+from . import layout
 from .errors import ConfigError
 from .records import conform
 from .steps.base import ProgressCallback, StepContext, result_problem
 from .steps.split import assign_split
 from .toml_file import read_toml
-from .store import Decision, Store
+from .records import Decision
+from .store import Store
 
 DEFAULT_STEPS: list[dict[str, Any]] = [{"name": "validate"}, {"name": "exact_dedup"}, {"name": "near_dedup"}]
 
@@ -246,7 +248,7 @@ def run_recipe(
     removed_parts: list[pl.DataFrame] = []
     reports: list[StepReport] = []
     flagged: list[Decision] = []
-    cache_dir = project_dir / ".workbench" / "cache" if project_dir else None
+    cache_dir = layout.cache_dir(project_dir) if project_dir else None
     # Read once: what people decided in any step outranks every automatic step, whatever the order.
     standing = _standing(store)
     protected = protected_rows(store, standing)

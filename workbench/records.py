@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -110,3 +111,17 @@ def normalized_texts(df: pl.DataFrame, roles: Sequence[str] | None = None) -> pl
     return text.select(
         pl.col("text").str.to_lowercase().str.replace_all(_WHITESPACE_RUNS, " ").str.strip_chars()
     ).to_series()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision about one record: by a step (automatic) or by a person (from the store)."""
+
+    record_id: str
+    action: str  # drop | edit | flag | keep | accept | reject
+    reason: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+    target: str = ""
+    rater: str | None = None  # None for automatic decisions
+    step: str = ""
+    at: str = ""  # when a person decided (UTC, ISO 8601 to the second); "" until stored

@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .records import Decision
+
 # Each migration takes the schema from version i to i + 1. Later features append theirs.
 MIGRATIONS: list[str] = [
     """
@@ -174,20 +176,6 @@ def default_rater() -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return "unknown"
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One decision about one record: by a step (automatic) or by a person (from the store)."""
-
-    record_id: str
-    action: str  # drop | edit | flag | keep | accept | reject
-    reason: str = ""
-    detail: dict[str, Any] = field(default_factory=dict)
-    target: str = ""
-    rater: str | None = None  # None for automatic decisions
-    step: str = ""
-    at: str = ""  # when a person decided (UTC, ISO 8601 to the second); "" until stored
 
 
 class Store:

@@ -1,5 +1,5 @@
 """`workbench check EXPORT_DIR`: is an export still what its report.json says, and free of the
-personal data its pii step scrubbed? The checks themselves are in workbench.verify."""
+personal data its pii step scrubbed? The checks themselves are in workbench.export.verify."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def check(export_dir: Path, project_dir: Path | None) -> None:
     from rich.markup import escape
 
     from ..errors import LeakFound
-    from ..verify import ExportTampered, verify_export
+    from ..export.verify import ExportTampered
+    from ..services.check import verify_export
 
     result = verify_export(export_dir, project_dir)
     out = Console(highlight=False)

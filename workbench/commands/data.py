@@ -60,7 +60,7 @@ map_option = click.option(
 def init(project: Path, inputs: tuple[Path, ...], name: str | None, fmt: str | None,
          mapping: tuple[str, ...]) -> None:
     """Create a project folder and import FILEs into it."""
-    from ..project import Project
+    from ..services.project import Project
 
     p = Project.create(project, inputs, _options(fmt, mapping), name=name)
     console = err_console()
@@ -85,7 +85,7 @@ def init(project: Path, inputs: tuple[Path, ...], name: str | None, fmt: str | N
 def import_(project: Path, files: tuple[Path, ...], force: bool, fmt: str | None,
             mapping: tuple[str, ...]) -> None:
     """Add FILEs to PROJECT. Nothing changes unless every file can be read."""
-    from ..project import Project
+    from ..services.project import Project
 
     p = Project.open(project)
     results = p.import_files(files, _options(fmt, mapping), force=force)
@@ -118,8 +118,8 @@ def export(project: Path | None, out: Path | None, force: bool, out_format: str,
            inputs: tuple[Path, ...], recipe_path: Path | None, fmt: str | None,
            mapping: tuple[str, ...], quiet: bool, allow_leaks: bool) -> None:
     """Run the recipe headless and write train/holdout files, removed rows, report and data card."""
-    from ..export import OutputRefused
-    from ..headless import export_files, export_project, export_target
+    from ..export.folder import OutputRefused
+    from ..services.headless import export_files, export_project, export_target
 
     if inputs:
         if project is not None:
@@ -142,7 +142,7 @@ def export(project: Path | None, out: Path | None, force: bool, out_format: str,
             raise OutputRefused(f"{out}: the previous workbench export was kept; nothing was written")
         replace = True
     console = err_console()
-    from ..progress import RichProgress
+    from .progress import RichProgress
 
     def warn(message: str) -> None:  # plugin warnings are plain text: a "[...]" in one is not markup
         console.print(message, style="yellow", markup=False, highlight=False, soft_wrap=True)
@@ -182,7 +182,7 @@ def plugins() -> None:
     from rich.text import Text
 
     from ..plugins import load_registry, report_errors
-    from ..project import Project, is_project
+    from ..services.project import Project, is_project
 
     if is_project("."):
         project = Project.open(".")

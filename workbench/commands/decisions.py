@@ -18,8 +18,8 @@ def decisions() -> None:
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 def export_decisions(project: Path, file: Path, force: bool) -> None:
     """Write every human decision of PROJECT to FILE ('-': standard output), oldest first."""
-    from ..decision_log import write_log
-    from ..project import Project
+    from ..services.decision_log import write_log
+    from ..services.project import Project
 
     p = Project.open(project)
     try:
@@ -35,8 +35,8 @@ def export_decisions(project: Path, file: Path, force: bool) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 def import_decisions(project: Path, file: Path) -> None:
     """Add the decisions in FILE that PROJECT does not have yet (importing twice adds nothing)."""
-    from ..decision_log import import_log
-    from ..project import Project
+    from ..services.decision_log import import_log
+    from ..services.project import Project
 
     p = Project.open(project)
     try:

@@ -23,7 +23,7 @@ def _console():
 
 
 def _open(project: Path | None):
-    from ..project import Project
+    from ..services.project import Project
 
     return Project.open(project or Path("."))
 
@@ -212,7 +212,8 @@ def _metrics(p) -> dict:
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 def eval_report(project: Path | None, as_json: bool, comparison: str | None, bootstrap: int, seed: int) -> None:
     """Win rates with intervals per model pair and category, position bias, agreement, metrics."""
-    from ..evaluate import stats, text
+    from ..evaluate import stats
+    from ..evaluate import text
     from ..evaluate.arena import load_votes
     from ..evaluate.metrics import format_table
 

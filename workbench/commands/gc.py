@@ -1,6 +1,6 @@
 """`workbench gc PROJECT`: show and remove recipe snapshots nothing uses and what killed exports left.
 
-Only click is imported at module level; the plan lives in workbench.housekeeping.
+Only click is imported at module level; the plan lives in workbench.services.housekeeping.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import click
 def gc(project: Path, dry_run: bool, keep_newest: int) -> None:
     """Remove recipe snapshots that no export, run or comparison uses (the newest and every
     import snapshot stay), and the hidden folders of exports that were killed."""
-    from .. import housekeeping
-    from ..project import Project
+    from ..services import housekeeping
+    from ..services.project import Project
 
     p = Project.open(project)
     try:

@@ -106,8 +106,8 @@ def train(project: Path | None, data: Path | None, resume: str | None, run_id: s
     Loss is computed on the assistant turns of train.jsonl only; holdout.jsonl is never trained
     on and gives the holdout loss. Settings come from workbench.toml [train]; flags override them.
     """
-    from ..train.runner import TrainRequest
-    from ..train.runner import train as run_training
+    from ..services.train_run import TrainRequest
+    from ..services.train_run import train as run_training
 
     if resume and run_id:
         raise click.UsageError("give either --resume or --run-id, not both")
@@ -143,7 +143,7 @@ def runs(project: Path | None, cancel_id: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ..project import Project
+    from ..services.project import Project
     from ..train.runs import Run, list_runs
 
     project_dir = Project.open(project or Path(".")).path  # a clear error when it is not a project

@@ -13,10 +13,11 @@ import re
 from collections import defaultdict
 from typing import Any, Callable
 
+from ..hookspecs import BUILTIN_METRICS
 from ..records import UNLABELLED
 from ..store import Store
 
-BUILTIN = ("rouge_l", "exact_match", "length")
+BUILTIN = BUILTIN_METRICS
 TIE = 1e-9
 
 _scorer = None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import ConfigError, InputError, WorkbenchError
-from ..project import STATE
+from ..layout import snapshots_dir
 
 GENERAL_CATEGORY = "general"
 MTBENCH = Path("sample_data") / "external" / "mt-bench" / "question.jsonl"
@@ -40,7 +40,7 @@ def holdout_prompts(project_dir: Path, export_folder: Path, snapshot: str | None
         except ValueError as e:
             raise InputError(str(report_file), f"not valid JSON ({e})") from None
     origin = {"export": str(export_folder), "snapshot": snapshot}
-    path = Path(project_dir) / STATE / "snapshots" / f"{snapshot}.parquet" if snapshot else None
+    path = snapshots_dir(project_dir) / f"{snapshot}.parquet" if snapshot else None
     if path is not None and path.is_file():
         import polars as pl
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..records import UNLABELLED
-from ..review.agreement import agreement, cohen_kappa, describe_kappa
+from ..agreement import agreement, cohen_kappa, describe_kappa
 
 Z95 = 1.959963984540054  # the two-sided 95% quantile of the normal distribution
 ELO_SCALE = 400 / math.log(10)  # Elo points per unit of log-strength

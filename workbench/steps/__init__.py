@@ -2,13 +2,13 @@
 
 from ..hookspecs import hookimpl
 from .base import Step, StepContext, StepResult
-from .balance import Balance
-from .categorize import Categorize
-from .exact_dedup import ExactDedup
-from .near_dedup import NearDedup
-from .pii import Pii
-from .semantic_dedup import SemanticDedup
-from .synthetic_review import SyntheticReview
+from .balance.step import Balance
+from .categorize.step import Categorize
+from .dedup.exact import ExactDedup
+from .dedup.near import NearDedup
+from .pii.step import Pii
+from .dedup.semantic import SemanticDedup
+from .synthetic_review.step import SyntheticReview
 from .validate import Validate
 
 # In their usual order in a recipe.

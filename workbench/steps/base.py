@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 import polars as pl
 
 from ..errors import Cancelled, ConfigError
-from ..store import Decision, Store
+from ..records import Decision
+from ..store import Store
 
 ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)
 

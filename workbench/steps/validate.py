@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 import polars as pl
 
 from ..records import ROLES
-from ..store import Decision
+from ..records import Decision
 from .base import Step, StepContext, StepResult
 
 

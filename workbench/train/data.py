@@ -54,7 +54,7 @@ def latest_export(project_dir: Path, skipped: list[str] | None = None) -> Path:
     """The newest export under PROJECT/exports/ that can be trained on: one whose files are what
     its report.json says and that did not fail its personal-data leak check (one kept with
     --allow-leaks counts). Each newer export passed over is added to `skipped` with the reason."""
-    from ..verify import NoTrainableExport, export_problem
+    from ..export.verify import NoTrainableExport, export_problem
 
     root = project_dir / "exports"
     found = []
@@ -93,7 +93,7 @@ def load_export(folder: Path, recorded: dict[str, str] | None = None) -> ExportD
     `recorded` hashes (the files the run started on) that the files no longer have. Each file
     is read once: the bytes hashed are the bytes parsed.
     """
-    from ..verify import ExportTampered, read_report, require_intact, require_trainable, sha256_bytes
+    from ..export.verify import ExportTampered, read_report, require_intact, require_trainable, sha256_bytes
 
     folder = Path(folder)
     if not folder.is_dir():

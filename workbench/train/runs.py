@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WorkbenchError
+from ..procs import pid_alive
 
 RUNS = "runs"
 ACTIVE = ("starting", "running")
@@ -56,24 +57,6 @@ def _atomic_json(path: Path, data: dict[str, Any]) -> None:
     from ..files import write_atomically
 
     write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    if stat.exists():  # a finished child that nobody has waited for yet is not running
-        try:
-            return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except (OSError, IndexError):
-            return True
-    return True
 
 
 @dataclass

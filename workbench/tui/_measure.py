@@ -26,7 +26,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from ..project import Project  # noqa: E402
+from ..services.project import Project  # noqa: E402
 from ..records import SCHEMA  # noqa: E402
 
 CATEGORIES = ["billing", "shipping", "returns", "account", "technical", "other"]

@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from ..errors import WorkbenchError
-from ..project import Project, is_project
+from ..services.project import Project, is_project
 from .screens.balance import BalanceTab
 from .screens.base import ProjectTab
 from .screens.compare import CompareTab

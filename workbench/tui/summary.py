@@ -26,7 +26,7 @@ class PipelineSummary:
 
 
 def pipeline_summary(project: Any) -> PipelineSummary:
-    """Read what the pipeline panel shows from `project` (a workbench.project.Project)."""
+    """Read what the pipeline panel shows from `project` (a workbench.services.project.Project)."""
     summary = PipelineSummary(inputs=project.inputs())
     summary.quarantined = sum(int(i.get("quarantined") or 0) for i in summary.inputs)
     try:

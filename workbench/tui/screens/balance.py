@@ -21,8 +21,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...errors import Cancelled, WorkbenchError
 from ...records import UNLABELLED
-from ...review.distribution import BalancePlan
-from ...steps.balance import Balance
+from ...steps.balance.distribution import BalancePlan
+from ...steps.balance.step import Balance
 from ...steps.base import StepContext
 from .balance_chart import BalanceChart
 from .balance_targets import (
@@ -132,7 +132,7 @@ class BalanceTab(ProjectTab):
 
     @work(thread=True, exclusive=True, group="balance-load", exit_on_error=False)
     def load_rows(self) -> None:
-        from ...review.prefix import rows_before
+        from ...services.rows import rows_before
 
         worker = get_current_worker()
         try:
@@ -321,8 +321,8 @@ class BalanceTab(ProjectTab):
         self._replan()
 
     def action_write(self) -> None:
-        from ...project import CONFIG
-        from ...review.recipe_edit import set_step_params
+        from ...layout import CONFIG
+        from ...services.recipe_edit import set_step_params
 
         try:
             self._step()
@@ -373,7 +373,7 @@ class BalanceTab(ProjectTab):
         step = Balance.from_params(params, "Balance targets")
         wanted = pl.col("category").is_null() if category == UNLABELLED else pl.col("category") == category
         rows = self.records.filter(wanted)
-        ctx = self._step_context(project_dir=self.project.path, cache_dir=self.project.path / ".workbench" / "cache",
+        ctx = self._step_context(project_dir=self.project.path, cache_dir=self.project.cache_dir,
                             progress=lambda label, done, total: self.post_message(BalanceProgressed(label, done, total)),
                             cancelled=lambda: worker.is_cancelled)
         try:

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ...review.distribution import BalancePlan, CategoryPlan
+from ...steps.balance.distribution import BalancePlan, CategoryPlan
 
 FULL, SHADE, EMPTY, TICK = "█", "░", " ", "│"
 

@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 from textual.message import Message
 
-from ...review.distribution import DEFAULT_KEY
+from ...steps.balance.distribution import DEFAULT_KEY
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.widget import Widget
 
 if TYPE_CHECKING:
-    from ...project import Project
+    from ...services.project import Project
 
 
 class ProjectTab(Widget):

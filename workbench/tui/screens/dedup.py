@@ -15,7 +15,7 @@ from textual.widgets import Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from ...dedup import review
+from ...services import dedup_review as review
 from ...errors import Cancelled, WorkbenchError
 from ...recipe import Recipe
 from .base import ProjectTab

@@ -18,7 +18,7 @@ from textual.widgets import Label, OptionList, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from ...errors import Cancelled, WorkbenchError
-from ...pii.review import ReviewQueue, allow_list_path, scan_project
+from ...services.pii_review import ReviewQueue, allow_list_path, scan_project
 from ..widgets.pii_queue import PiiQueueList
 from ..widgets.pii_record import PiiRecordView
 from .base import ProjectTab
@@ -274,7 +274,7 @@ class PiiTab(ProjectTab):
         rec, span = self._current()
         if span is None:
             return
-        from ...steps.pii import add_to_allow_list
+        from ...steps.pii.step import add_to_allow_list
 
         path = allow_list_path(self.project)
         added = add_to_allow_list(path, span.value)

@@ -11,7 +11,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 from .base import ProjectTab
 
 if TYPE_CHECKING:
-    from ...project import Project
+    from ...services.project import Project
 
 
 class ProjectScreen(Screen):

@@ -21,9 +21,9 @@ from textual.widgets import Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...errors import Cancelled, WorkbenchError
-from ...review.queue import SHOW, ReviewQueue
-from ...review.signals import SIGNALS
-from ...review.verdicts import undo_verdict, verdict_decision
+from ...services.synthetic_queue import SHOW, ReviewQueue
+from ...steps.synthetic_review.signals import SIGNALS
+from ...steps.synthetic_review.verdicts import undo_verdict, verdict_decision
 from ...store import default_rater
 from .base import ProjectTab
 from .review_dialogs import EditDialog, RejectDialog, Rejection
@@ -179,10 +179,10 @@ class ReviewTab(ProjectTab):
     @work(thread=True, exclusive=True, group="review-nearest", exit_on_error=False)
     def find_nearest(self, queue: ReviewQueue) -> None:
         """Embed prompts (cached after the first time) to find each row's nearest human example."""
-        from ...review.vectors import record_vectors
+        from ...embeddings.vectors import record_vectors
 
         worker = get_current_worker()
-        cache = self.project.path / ".workbench" / "cache"
+        cache = self.project.cache_dir
         both = queue.rows.vstack(queue.reference.select(queue.rows.columns))
 
         def report(done: int, total: int) -> None:

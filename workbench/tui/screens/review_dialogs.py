@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
-from ...review.verdicts import REASONS
+from ...steps.synthetic_review.verdicts import REASONS
 
 
 @dataclass

@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from ...errors import Cancelled, WorkbenchError
-from ...store import Decision
+from ...records import Decision
 from .review_panels import Conversation, describe_conversation
 
 STEP = "categorize"
@@ -138,8 +138,7 @@ class LabelReview(Vertical):
     @work(thread=True, exclusive=True, group="review-labels", exit_on_error=False)
     def load(self) -> None:
         from ...recipe import StepSpec
-        from ...review.prefix import rows_before
-        from ...steps.base import StepContext
+        from ...services.rows import human_decisions, rows_before, step_context
 
         worker = get_current_worker()
 
@@ -150,11 +149,8 @@ class LabelReview(Vertical):
             rows, spec, recipe = rows_before(self.project, STEP, before=("balance", "synthetic_review"),
                                              progress=progress, cancelled=lambda: worker.is_cancelled)
             step = self.project.registry().build_step(spec or StepSpec(STEP), recipe.source)
-            human = {(d.record_id, d.target): d for d in self.project.store.decisions(STEP).values()}
-            ctx = StepContext(STEP, human=human, project_dir=self.project.path,
-                              cache_dir=self.project.path / ".workbench" / "cache", store=self.project.store,
-                              progress=progress, cancelled=lambda: worker.is_cancelled,
-                              registry=self.project.registry())
+            ctx = step_context(self.project, STEP, progress=progress, cancelled=lambda: worker.is_cancelled,
+                               human=human_decisions(self.project, STEP))
             result = step.run(rows, ctx)
         except Cancelled:
             return

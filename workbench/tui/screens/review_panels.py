@@ -8,10 +8,10 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from ...review.agreement import Agreement
-from ...review.queue import ReviewQueue
-from ...review.signals import NEAR_HUMAN, REPEAT_SHARE, SIGNALS, Signals
-from ...review.verdicts import REASONS
+from ...agreement import Agreement
+from ...services.synthetic_queue import ReviewQueue
+from ...steps.synthetic_review.signals import NEAR_HUMAN, REPEAT_SHARE, SIGNALS, Signals
+from ...steps.synthetic_review.verdicts import REASONS
 from ..widgets.record_detail import MAX_TURN_CHARS, ROLE_STYLES
 
 Parts = list[str | tuple[str, str]]

@@ -205,7 +205,7 @@ class TrainTab(ProjectTab):
 
     @work(thread=True, exclusive=True, group="train-export", exit_on_error=False)
     def export_now(self) -> None:
-        from ...headless import export_project
+        from ...services.headless import export_project
 
         shown = [0.0]
 

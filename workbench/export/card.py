@@ -1,0 +1,62 @@
+"""DATA_CARD.md: report.json for people (sources, steps, removals, categories, split, hashes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def data_card(report: dict[str, Any]) -> str:
+    """A human-readable summary of report.json (without the time stamp)."""
+    title = report.get("project") or "dataset"
+    total = report["splits"]["train"] + report["splits"]["holdout"]
+    lines = [
+        f"# Data card: {title}",
+        "",
+        f"Exported by workbench {report['workbench_version']} in `{report['format']}` format. "
+        f"{total:,} examples: {report['splits']['train']:,} for training and "
+        f"{report['splits']['holdout']:,} held out (never trained on), from {report['rows_in']:,} "
+        f"imported rows; {report['removed']['total']:,} removed by the recipe and "
+        f"{report['quarantined']:,} unreadable input rows quarantined.",
+        "",
+        "## Sources",
+        "",
+        "| file | format | rows | quarantined | sha256 |",
+        "|---|---|---:|---:|---|",
+    ]
+    for item in report["inputs"]:
+        lines.append(f"| `{item['path']}` | {item['format']} | {item['rows']:,} | {item['quarantined']:,} "
+                     f"| `{item['sha256'][:12]}` |")
+    lines += ["", "## Curation steps", "", "| step | rows in | rows out | removed (by reason) |",
+              "|---|---:|---:|---|"]
+    for s in report["steps"]:
+        reasons = ", ".join(f"{r}: {n:,}" for r, n in s["removed"].items()) or "none"
+        lines.append(f"| {s['name']} | {s['rows_in']:,} | {s['rows_out']:,} | {reasons} |")
+    lines += ["", "Every removed row is listed in `removed.jsonl` with its source file and line, the step, "
+              "the reason and, for duplicates, the id of the row that was kept.", ""]
+    lines += ["## Categories", "", "| category | train | holdout | total | share |", "|---|---:|---:|---:|---:|"]
+    for cat, c in sorted(report["categories"].items(), key=lambda kv: (-kv[1]["total"], kv[0])):
+        share = c["total"] / total if total else 0
+        lines.append(f"| {cat} | {c['train']:,} | {c['holdout']:,} | {c['total']:,} | {share:.1%} |")
+    lines.append("")
+    from .card_sections import data_card_sections  # categorize, balance, synthetic_review (when in the recipe)
+
+    lines += data_card_sections(report)
+    from ..steps.pii.leak import data_card_lines as leak_check_lines  # the leak check (with a pii step)
+
+    lines += leak_check_lines(report)
+    split = report["recipe"]["split"]
+    lines += ["## Split", "",
+              f"Holdout share {split['holdout']:.0%} per category (stratified: {str(split['stratify']).lower()}), "
+              f"assigned by a seeded hash of each record id (seed {split['seed']}), so a row keeps its side "
+              "when the data around it changes.", ""]
+    if report["origins"]:
+        lines += ["## Origins", "", "| origin | rows |", "|---|---:|"]
+        lines += [f"| {o} | {n:,} |" for o, n in report["origins"].items()]
+        lines.append("")
+    lines += ["## Reproducing", "",
+              f"- input hash: `{report['input_hash']}`",
+              f"- recipe hash: `{report['recipe_hash']}`", ""]
+    for name, f in report["files"].items():
+        lines.append(f"- `{name}`: {f['rows']:,} rows, sha256 `{f['sha256']}`")
+    lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,214 @@
+"""pii: find personal data with Presidio and replace it (or drop the row), span by span reviewable."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import polars as pl
+
+from ...errors import ConfigError
+from .entities import DEFAULT_ENTITIES
+from ...records import Decision
+from ..base import Step, StepContext, StepResult
+
+ALLOW_LIST_FILE = "pii_allow_list.txt"
+
+
+@dataclass
+class Pii(Step):
+    """Personal data found by Presidio (spaCy NER + pattern recognizers + plugin recognizers).
+
+    Findings are stored per record and span in the project store; the reviewer's decisions
+    there (accept / reject each span, flag a missed one) decide what is replaced. The map from
+    each original value to its pseudonym stays in the store and never goes into an export.
+    """
+
+    name: ClassVar[str] = "pii"
+    description: ClassVar[str] = "personal data (names, emails, phones, cards, ...) replaced or dropped"
+
+    entities: list[str] | None = None  # None: the common personal ones, plus your patterns' and plugins'
+    score_threshold: float = 0.35  # spans scored below this are not reported
+    allow_list: list[str] = field(default_factory=list)  # words that are never PII (product names, ...)
+    allow_list_file: str = ALLOW_LIST_FILE  # one term per line, relative to the project; the PII screen adds to it
+    deny_list: dict[str, list[str]] = field(default_factory=dict)  # {ENTITY = ["word", ...]}: always that entity
+    patterns: list[dict[str, Any]] = field(default_factory=list)  # [{entity, regex, score}]: extra recognizers
+    language: str = "en"
+    spacy_model: str = "en_core_web_sm"  # any installed spaCy pipeline or folder; "none": patterns only
+    turns: Literal["all", "user", "assistant", "user_system", "user_assistant"] = "all"
+    mode: Literal["placeholder", "pseudonym", "drop_row"] = "placeholder"
+    pseudonym_style: Literal["numbered", "fake"] = "numbered"  # <PERSON_1>, or a realistic fake (needs Faker)
+    propagate: bool = True  # also replace every other whole-word occurrence of a value that was found
+    processes: int = 0  # 0: one per core for big inputs; 1: never spawn
+
+    def check(self) -> None:
+        if not 0 <= self.score_threshold <= 1:
+            raise ValueError(f"score_threshold must be from 0 to 1, got {self.score_threshold}")
+        if self.entities is not None and not self.entities:
+            raise ValueError("entities is empty; leave it out for the default set")
+        for entity in self.entities or ():
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]*", entity):
+                raise ValueError(f"entity names are upper case like PERSON or EMAIL_ADDRESS, got {entity!r}")
+        for entity, words in self.deny_list.items():
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise ValueError(f"deny_list.{entity} must be a list of strings")
+        for i, spec in enumerate(self.patterns, 1):
+            if not isinstance(spec, dict) or not isinstance(spec.get("entity"), str) \
+                    or not isinstance(spec.get("regex"), str):
+                raise ValueError(f"patterns[{i}] needs entity and regex, e.g. "
+                                 "{ entity = \"ORDER_ID\", regex = \"QF-\\\\d{6}\" }")
+            try:
+                re.compile(spec["regex"])
+            except re.error as e:
+                raise ValueError(f"patterns[{i}] regex {spec['regex']!r} is not a valid regular expression: {e}") from None
+            score = spec.get("score", 0.85)
+            if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 < score <= 1:
+                raise ValueError(f"patterns[{i}] score must be above 0 and at most 1, got {score!r}")
+        if self.mode == "pseudonym" and self.pseudonym_style == "fake":
+            from .fake import require
+
+            require()
+        if self.processes < 0:
+            raise ValueError(f"processes must be 0 (automatic) or more, got {self.processes}")
+
+    # -- set-up -------------------------------------------------------------------------------
+    def scan_config(self, project_dir: Path | None, registry: Any = None):
+        from .engine import ScanConfig
+
+        extra = plugin_recognizers(registry)
+        entities = list(self.entities) if self.entities is not None else [
+            *DEFAULT_ENTITIES, *self.deny_list, *(p["entity"] for p in self.patterns),
+            *(e for r in extra for e in getattr(r, "supported_entities", ()))]
+        return ScanConfig(
+            entities=tuple(dict.fromkeys(entities)),
+            score_threshold=self.score_threshold,
+            allow_list=tuple(sorted(set(self.allow_list) | set(read_allow_list(self.allow_file(project_dir))))),
+            deny=tuple(sorted((e, tuple(w)) for e, w in self.deny_list.items())),
+            patterns=tuple((p["entity"], p["regex"], float(p.get("score", 0.85))) for p in self.patterns),
+            language=self.language,
+            spacy_model=self.spacy_model,
+            plugin_recognizers=tuple(sorted(getattr(r, "name", type(r).__name__) for r in extra)),
+        ), extra
+
+    def allow_file(self, project_dir: Path | None) -> Path | None:
+        if not self.allow_list_file:
+            return None
+        path = Path(self.allow_list_file)
+        if not path.is_absolute():
+            if project_dir is None:
+                return None
+            path = project_dir / path
+        return path
+
+    def scanner(self, project_dir: Path | None = None, registry: Any = None):
+        from .scan import get_scanner
+
+        config, extra = self.scan_config(project_dir, registry)
+        return get_scanner(config, extra)
+
+    # -- the step -----------------------------------------------------------------------------
+    def run(self, records: pl.DataFrame, ctx: StepContext) -> StepResult:
+        from . import findings as pf
+        from .replace import StandIns, apply, merge
+
+        self.check()
+        scanner = self.scanner(ctx.project_dir, ctx.registry)
+        turns = pf.scanned_turns(records, pf.ROLES[self.turns])
+        texts = {(t.record_id, t.turn): t.text for t in turns}
+        found = pf.find(turns, scanner, propagate=self.propagate, human=ctx.human, processes=self.processes,
+                        report=lambda done, total: ctx.report(done, total, f"{self.name}: scanning"))
+        review = pf.apply_review(found, ctx.human, texts)
+        if ctx.store is not None:
+            ctx.store.replace_pii_findings(pf.store_rows(found + review.added, texts))
+
+        by_record: dict[str, dict[int, list]] = {}
+        for f in review.scrub:
+            by_record.setdefault(f.record_id, {}).setdefault(f.turn, []).append((f.start, f.end, f.entity, f.score))
+        counts = Counter(f.entity for f in review.scrub)
+        stats: dict[str, Any] = {
+            "model": scanner.model, "mode": self.mode, "turns_scanned": len(turns),
+            "records_with_pii": len(by_record), "spans": dict(sorted(counts.items())),
+            "propagated": sum(1 for f in review.scrub if f.found_by == "propagated"),
+            "rejected_by_reviewer": len(review.rejected), "added_by_reviewer": len(review.added),
+        }
+        if scanner.model is None and scanner.config.spacy_model.lower() not in ("", "none"):
+            stats["warning"] = (f"spaCy model {self.spacy_model!r} is not installed: only pattern "
+                                "recognizers ran, so names were not found")
+        if not by_record:
+            return StepResult(records, [], stats)
+
+        if self.mode == "drop_row":
+            decisions = []
+            for rid, turns_ in by_record.items():
+                entities = Counter(e for spans in turns_.values() for _, _, e, _ in spans)
+                decisions.append(Decision(rid, "drop", "pii", {"entities": dict(sorted(entities.items()))},
+                                          step=self.name))
+            kept = records.filter(~pl.col("id").is_in(list(by_record)))
+            return StepResult(kept, decisions, stats)
+
+        stand_ins = StandIns(self.mode, self.pseudonym_style, ctx.store.pseudonyms() if ctx.store else None)
+        edited_ids, edited_msgs, decisions = [], [], []
+        changed = records.filter(pl.col("id").is_in(list(by_record))).select("id", "messages")
+        for rid, messages in changed.iter_rows():
+            turns_ = by_record[rid]
+            new = []
+            for i, m in enumerate(messages):
+                spans = turns_.get(i)
+                content = apply(m["content"], merge(spans), stand_ins) if spans else m["content"]
+                new.append({"role": m["role"], "content": content})
+            edited_ids.append(rid)
+            edited_msgs.append(new)
+            entities = Counter(e for spans in turns_.values() for _, _, e, _ in spans)
+            decisions.append(Decision(rid, "edit", "pii_scrubbed", {"entities": dict(sorted(entities.items()))},
+                                      step=self.name))
+        if ctx.store is not None and stand_ins.new:
+            ctx.store.add_pseudonyms(stand_ins.new)
+        patch = pl.DataFrame({"id": edited_ids, "__new": edited_msgs},
+                             schema={"id": pl.String, "__new": records.schema["messages"]})
+        kept = records.join(patch, on="id", how="left", maintain_order="left").with_columns(
+            pl.coalesce("__new", "messages").alias("messages")).drop("__new")
+        return StepResult(kept, decisions, stats)
+
+
+def plugin_recognizers(registry: Any) -> list[Any]:
+    """The plugins' PII recognizers, built now when a plugin registered a factory."""
+    out = []
+    for item in getattr(registry, "pii_recognizers", None) or []:
+        if isinstance(item, type) or not hasattr(item, "analyze"):
+            try:
+                item = item()
+            except Exception as e:  # a plugin's bug: name it, do not crash the run
+                name = getattr(item, "name", None) or getattr(item, "__name__", repr(item))
+                raise ConfigError(f"pii step: the plugin recognizer {name} could not be built: "
+                                  f"{type(e).__name__}: {e}") from None
+        out.append(item)
+    return out
+
+
+def read_allow_list(path: Path | None) -> list[str]:
+    """Terms of a project allow-list file: one per line, `#` starts a comment."""
+    if path is None or not path.exists():
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: the PII allow list could not be read: {e}") from None
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def add_to_allow_list(path: Path, term: str) -> bool:
+    """Append a term to the allow-list file (created with a header); False if it was there."""
+    term = " ".join(term.split())
+    existing = {t.casefold() for t in read_allow_list(path)}
+    if not term or term.casefold() in existing:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new_file = not path.exists()
+    with open(path, "a", encoding="utf-8", newline="\n") as f:
+        if new_file:
+            f.write("# Terms the pii step never treats as personal data, one per line (case ignored).\n")
+        f.write(term + "\n")
+    return True
