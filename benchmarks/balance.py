@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from workbench.records import SCHEMA  # noqa: E402
 from workbench.embeddings import vectors as V  # noqa: E402
+from workbench.records import SCHEMA  # noqa: E402
 from workbench.steps.balance.step import Balance  # noqa: E402
 from workbench.steps.base import StepContext  # noqa: E402
 

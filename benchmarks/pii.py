@@ -168,7 +168,7 @@ def run_step(samples: list[Sample], params: dict | None = None):
         store = Store(Path(tmp) / "bench.db")
         step = Pii.from_params(params or {}, "benchmark")
         result = step.run(records, StepContext(step="pii", store=store))
-        found = store.pii_findings()
+        found = store.pii.findings()
         store.close()
     index = {f"r{i:05d}": i for i in range(len(samples))}
     spans = [[[] for _ in s.messages] for s in samples]

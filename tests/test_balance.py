@@ -12,17 +12,17 @@ import polars as pl
 import pytest
 
 from conftest import frame, write_jsonl
+from workbench.embeddings import vectors as V
 from workbench.errors import ConfigError
+from workbench.export.card_sections import data_card_sections
 from workbench.export.folder import ExportInfo, write_export
 from workbench.plugins import load_registry
 from workbench.recipe import Recipe, StepSpec, run_recipe
-from workbench.embeddings import vectors as V
-from workbench.export.card_sections import data_card_sections
+from workbench.records import Decision
 from workbench.steps.balance.distribution import Targets, plan_balance
 from workbench.steps.balance.sampling import diverse_subset
 from workbench.steps.balance.step import Balance
 from workbench.steps.base import StepContext
-from workbench.records import Decision
 
 DIM = 16
 

@@ -12,11 +12,11 @@ import polars as pl
 import pytest
 
 from conftest import frame
+from workbench.embeddings import vectors as V
 from workbench.errors import ConfigError
 from workbench.io import finalize_ids, read_input
 from workbench.plugins import load_registry
 from workbench.recipe import Recipe, StepSpec, run_recipe
-from workbench.embeddings import vectors as V
 from workbench.steps.base import StepContext
 from workbench.steps.categorize.step import Categorize
 from workbench.store import Store
@@ -109,8 +109,8 @@ def test_reviewer_relabels_win_and_persist(tmp_path, registry):
     seed_cache(tmp_path / ".workbench" / "cache", records, vectors)
     ids = records.get_column("id").to_list()
     store = Store(tmp_path / "wb.db")
-    store.decide("categorize", ids[20], "edit", detail={"category": "shipping"}, rater="ann")  # the unsure row
-    store.decide("categorize", ids[0], "edit", detail={"category": "refunds"}, rater="ann")  # a labelled one
+    store.decisions.decide("categorize", ids[20], "edit", detail={"category": "shipping"}, rater="ann")  # the unsure row
+    store.decisions.decide("categorize", ids[0], "edit", detail={"category": "refunds"}, rater="ann")  # a labelled one
     store.close()
     store = Store(tmp_path / "wb.db")  # as after a restart
     recipe = Recipe((StepSpec("categorize", {"min_confidence": 0.99}),))

@@ -13,10 +13,10 @@ import pytest
 
 from conftest import chat, write_jsonl
 from workbench.commands import main
+from workbench.records import Decision
 from workbench.services.headless import export_project
 from workbench.services.project import Project
 from workbench.steps.synthetic_review.verdicts import record_verdict
-from workbench.records import Decision
 
 RECIPE = """
 [[recipe.steps]]
@@ -78,9 +78,9 @@ def reviewed(tmp_path, source):
                    messages=chat("Question 4 about account?", "A better answer, edited by Ann."))
     record_verdict(p.store, synthetic[2], "ann", "reject", reason="off-topic", note="not our product")
     duplicate = recs.filter(recs.get_column("source_line") == 25).get_column("id").item()
-    p.store.decide("exact_dedup", duplicate, "keep", rater="ann")
+    p.store.decisions.decide("exact_dedup", duplicate, "keep", rater="ann")
     human = recs.filter(recs.get_column("origin") == "human").get_column("id").to_list()
-    p.store.decide("validate", human[3], "drop", reason="outdated policy", rater="ann")
+    p.store.decisions.decide("validate", human[3], "drop", reason="outdated policy", rater="ann")
     p.close()
     return path, synthetic, duplicate, human[3]
 
@@ -177,10 +177,10 @@ def test_a_hand_written_acceptance_counts_as_the_raters_verdict(tmp_path, source
     assert main(["decisions", "import", str(path), str(log)]) == 0
     assert main(["decisions", "import", str(path), str(log)]) == 0  # no time given: still idempotent
     p = Project.open(path)
-    standing = p.store.decisions("synthetic_review")
+    standing = p.store.decisions.standing("synthetic_review")
     assert [(k, d.action, d.rater) for k, d in standing.items()] == [
         (("synthetic_review", rid, "bo"), "accept", "bo")]
-    assert len(p.store.decision_history(rid)) == 1
+    assert len(p.store.decisions.history(rid)) == 1
     p.close()
 
 
@@ -206,7 +206,7 @@ def test_merging_two_experts_keeps_the_newest_decision_of_each(tmp_path, source)
     standings = []
     for path in (one, two):
         p = Project.open(path)
-        standings.append({k: (d.action, d.rater) for k, d in p.store.decisions().items()})
+        standings.append({k: (d.action, d.rater) for k, d in p.store.decisions.standing().items()})
         p.close()
     assert standings[0] == standings[1]
     assert standings[0][("validate", ids[5], "")] == ("drop", "bo")
@@ -233,13 +233,13 @@ def test_a_malformed_line_stops_the_import_and_adds_nothing(tmp_path, source, ca
     err = capsys.readouterr().err
     assert f"{log}:2:" in err and problem in err and "Traceback" not in err
     p = Project.open(path)
-    assert p.store.decisions() == {}
+    assert p.store.decisions.standing() == {}
     p.close()
 
 
 def _decide_at(project: Project, step: str, rid: str, action: str, rater: str, at: str, reason: str = "") -> None:
     """A decision made at a given time, as on another machine at another moment."""
-    project.store.decide_many([Decision(rid, action, reason, {}, "", rater, step, at=at)])
+    project.store.decisions.decide_many([Decision(rid, action, reason, {}, "", rater, step, at=at)])
 
 
 def test_blind_votes_travel_with_the_log_and_merge(tmp_path, source):
@@ -250,16 +250,16 @@ def test_blind_votes_travel_with_the_log_and_merge(tmp_path, source):
     paths = [make_project(tmp_path, name, source) for name in ("one", "two")]
     for path in paths:  # the same blind pairs in both copies, as after copying a project
         p = Project.open(path)
-        p.store.add_eval_prompts([{"prompt_id": "q1", "source": "holdout", "category": "billing",
+        p.store.evals.add_prompts([{"prompt_id": "q1", "source": "holdout", "category": "billing",
                                    "messages": chat("Why was I charged twice?", "")[:1]}])
-        p.store.add_pairs([{"comparison": "tuned-vs-base", "prompt_id": "q1", "model_a": "base",
-                            "model_b": "tuned", "reply_a": "No idea.", "reply_b": "A refund is on its way.",
-                            "left": "b", "seed": 7}])
+        p.store.arena.add_pairs([{"comparison": "tuned-vs-base", "prompt_id": "q1", "model_a": "base",
+                                  "model_b": "tuned", "reply_a": "No idea.", "reply_b": "A refund is on its way.",
+                                  "left": "b", "seed": 7}])
         p.close()
     for path, rater, choice in ((paths[0], "ann", "left"), (paths[1], "bo", "tie")):
         p = Project.open(path)
         arena = Arena(p.store, rater=rater, comparison="tuned-vs-base")
-        arena.vote(p.store.pair_id("tuned-vs-base", "q1", "base", "tuned"), choice)
+        arena.vote(p.store.arena.pair_id("tuned-vs-base", "q1", "base", "tuned"), choice)
         p.close()
     logs = [tmp_path / "one.jsonl", tmp_path / "two.jsonl"]
     for path, log in zip(paths, logs):
@@ -271,5 +271,5 @@ def test_blind_votes_travel_with_the_log_and_merge(tmp_path, source):
     assert main(["decisions", "import", str(paths[1]), str(logs[0])]) == 0
     assert main(["decisions", "import", str(paths[1]), str(logs[0])]) == 0
     p = Project.open(paths[1])
-    assert sorted((v["rater"], v["winner"]) for v in p.store.votes("tuned-vs-base")) == [("ann", "b"), ("bo", "tie")]
+    assert sorted((v["rater"], v["winner"]) for v in p.store.arena.votes("tuned-vs-base")) == [("ann", "b"), ("bo", "tie")]
     p.close()

@@ -123,7 +123,7 @@ async def test_dedup_screen_choose_survivor_by_keyboard_and_resume(dup_project):
         await pilot.press("right", "s")
         await settle(pilot)
         chosen = tab._ordered_members(first)[1]
-        standing = app.project.store.decisions("near_dedup")
+        standing = app.project.store.decisions.standing("near_dedup")
         assert [k[1] for k, d in standing.items() if d.action == "keep"] == [chosen]
         # The next unreviewed cluster loaded by itself.
         assert tab.current != tab.reviews.index_of(chosen)
@@ -148,6 +148,6 @@ async def test_dedup_screen_keep_all_marks_not_duplicates(dup_project):
         members = tab.reviews.clusters[0].members
         await pilot.press("a")
         await settle(pilot)
-        standing = app.project.store.decisions("near_dedup")
+        standing = app.project.store.decisions.standing("near_dedup")
         assert {k[1] for k, d in standing.items() if d.action == "keep"} == set(members)
         assert sum(len(c.dropped) for c in tab.reviews.clusters) == 2

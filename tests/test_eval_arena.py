@@ -24,11 +24,11 @@ def fill(store: Store, n: int = 9, models=("base", "run:1"), categories=CATEGORI
          reference: bool = True) -> list[str]:
     """n prompts (categories in turn) with one reply per model: '<model> answers <i>'."""
     ids = [f"p{i:04d}" for i in range(n)]
-    store.add_eval_prompts({"prompt_id": pid, "source": "holdout", "category": categories[i % len(categories)],
+    store.evals.add_prompts({"prompt_id": pid, "source": "holdout", "category": categories[i % len(categories)],
                             "messages": [{"role": "user", "content": f"question {i}"}],
                             "reference": f"the answer to question {i}" if reference else None}
                            for i, pid in enumerate(ids))
-    store.add_generations((pid, m, settings, f"{m} answers {i}", 3) for i, pid in enumerate(ids) for m in models)
+    store.evals.add_generations((pid, m, settings, f"{m} answers {i}", 3) for i, pid in enumerate(ids) for m in models)
     return ids
 
 
@@ -43,19 +43,19 @@ def test_left_side_is_balanced_over_many_pairs_and_repeats_with_the_seed(tmp_pat
     first = Store(tmp_path / "one.db")
     fill(first, 1000)
     assert make_pairs(first, "run:1", "base", seed=7) == 1000
-    sides = {p["prompt_id"]: p["left"] for p in first.pairs()}
+    sides = {p["prompt_id"]: p["left"] for p in first.arena.pairs()}
     share = Counter(sides.values())["a"] / len(sides)
     assert 0.45 <= share <= 0.55
-    assert {p["seed"] for p in first.pairs()} == {7}  # the seed is stored with each pair
+    assert {p["seed"] for p in first.arena.pairs()} == {7}  # the seed is stored with each pair
 
     again = Store(tmp_path / "two.db")
     fill(again, 1000)
     make_pairs(again, "base", "run:1", seed=7)
-    assert {p["prompt_id"]: p["left"] for p in again.pairs()} == sides
+    assert {p["prompt_id"]: p["left"] for p in again.arena.pairs()} == sides
     other = Store(tmp_path / "three.db")
     fill(other, 1000)
     make_pairs(other, "base", "run:1", seed=8)
-    changed = sum(p["left"] != sides[p["prompt_id"]] for p in other.pairs())
+    changed = sum(p["left"] != sides[p["prompt_id"]] for p in other.arena.pairs())
     assert 400 < changed < 600  # another seed is another, independent draw
 
 
@@ -65,7 +65,7 @@ def test_the_left_reply_is_the_drawn_side_and_pairs_are_kept(store):
     assert make_pairs(store, "base", "run:1") == 0  # existing pairs are kept, none doubled
     arena = Arena(store, rater="ann")
     view = arena.next_pair()
-    pair = store.pair(view.pair_id)
+    pair = store.arena.pair(view.pair_id)
     assert pair["comparison"] == "base vs run:1" and (pair["model_a"], pair["model_b"]) == ("base", "run:1")
     expected_left = pair["reply_a"] if pair["left"] == "a" else pair["reply_b"]
     assert view.left == expected_left and {view.left, view.right} == {pair["reply_a"], pair["reply_b"]}
@@ -84,7 +84,7 @@ def test_a_pair_view_carries_no_model_name(store):
 def test_a_rater_never_gets_a_pair_twice_and_several_raters_each_get_every_pair(store):
     fill(store, 9)
     make_pairs(store, "base", "run:1")
-    every = {p["pair_id"] for p in store.pairs()}
+    every = {p["pair_id"] for p in store.arena.pairs()}
     for rater in ("ann", "bob"):
         arena = Arena(store, rater=rater)
         seen = []
@@ -111,17 +111,17 @@ def test_categories_take_turns(store):
 def test_per_category_caps_the_pairs_and_tops_up_later(store):
     ids = fill(store, 12, categories=["billing"] * 5 + ["shipping"] * 6 + ["account"])
     assert make_pairs(store, "base", "run:1", per_category=3, seed=1) == 7  # 3 billing, 3 shipping, 1 account
-    counts = Counter(p["category"] for p in store.pairs())
+    counts = Counter(p["category"] for p in store.arena.pairs())
     assert counts == {"billing": 3, "shipping": 3, "account": 1}
-    chosen = {p["prompt_id"] for p in store.pairs()}
+    chosen = {p["prompt_id"] for p in store.arena.pairs()}
     # Same seed, fresh store: the same sample.
     other = Store(store.path.parent / "other.db")
     fill(other, 12, categories=["billing"] * 5 + ["shipping"] * 6 + ["account"])
     make_pairs(other, "base", "run:1", per_category=3, seed=1)
-    assert {p["prompt_id"] for p in other.pairs()} == chosen
+    assert {p["prompt_id"] for p in other.arena.pairs()} == chosen
     # Raising the cap keeps the pairs there and adds only the difference.
     assert make_pairs(store, "base", "run:1", per_category=4, seed=1) == 2
-    assert chosen < {p["prompt_id"] for p in store.pairs()} <= set(ids)
+    assert chosen < {p["prompt_id"] for p in store.arena.pairs()} <= set(ids)
 
 
 def test_vote_resolves_the_winner_from_the_side_shown(store):
@@ -131,7 +131,7 @@ def test_vote_resolves_the_winner_from_the_side_shown(store):
     for choice in ("left", "right", "tie", "both_bad", "skip") * 8:
         view = arena.next_pair()
         arena.vote(view.pair_id, choice, reason="  clearer\nsteps ")
-    for v in store.votes():
+    for v in store.arena.votes():
         left = v["left"]
         expected = {"left": left, "right": "b" if left == "a" else "a"}.get(v["choice"], v["choice"])
         assert v["winner"] == expected and v["rater"] == "ann" and v["source"] == "ui"
@@ -149,7 +149,7 @@ def test_bad_choices_and_unknown_pairs_are_refused(store):
         arena.vote(999, "left")
     with pytest.raises(WorkbenchError, match="no pair .* in comparison 'other'"):
         Arena(store, rater="ann", comparison="other").vote(pair_id, "left")
-    assert store.votes() == []
+    assert store.arena.votes() == []
 
 
 def test_make_pairs_explains_what_is_missing(store):
@@ -163,16 +163,16 @@ def test_make_pairs_explains_what_is_missing(store):
 def test_pairs_use_the_fullest_then_newest_settings_unless_told(store):
     fill(store, 3, settings="old")
     # A quick trial with other settings on one prompt does not replace the full set ...
-    store.add_generations([("p0000", "run:1", "trial", "trial reply", 3), ("p0000", "base", "trial", "trial", 3)])
+    store.evals.add_generations([("p0000", "run:1", "trial", "trial reply", 3), ("p0000", "base", "trial", "trial", 3)])
     make_pairs(store, "base", "run:1", comparison="full")
-    assert [p["reply_b"] for p in store.pairs("full")] == [f"run:1 answers {i}" for i in range(3)]
+    assert [p["reply_b"] for p in store.arena.pairs("full")] == [f"run:1 answers {i}" for i in range(3)]
     # ... a second full set is newer, so it wins ...
-    store.add_generations((f"p{i:04d}", m, "new", f"newer {m} {i}", 3) for i in range(3) for m in ("base", "run:1"))
+    store.evals.add_generations((f"p{i:04d}", m, "new", f"newer {m} {i}", 3) for i in range(3) for m in ("base", "run:1"))
     make_pairs(store, "base", "run:1", comparison="latest")
-    assert all(p["reply_b"].startswith("newer run:1") for p in store.pairs("latest"))
+    assert all(p["reply_b"].startswith("newer run:1") for p in store.arena.pairs("latest"))
     # ... and settings given by name are used as they are.
     make_pairs(store, "base", "run:1", comparison="first", settings="old")
-    assert all(p["reply_b"].startswith("run:1 answers") for p in store.pairs("first"))
+    assert all(p["reply_b"].startswith("run:1 answers") for p in store.arena.pairs("first"))
     assert Arena(store).comparisons() == ["first", "full", "latest"]
 
 
@@ -183,7 +183,7 @@ def test_reveal_names_the_models_of_voted_pairs_only(store):
     view = arena.next_pair()
     arena.vote(view.pair_id, "left")
     (shown,) = arena.revealed()
-    pair = store.pair(view.pair_id)
+    pair = store.arena.pair(view.pair_id)
     left_model = pair["model_a"] if pair["left"] == "a" else pair["model_b"]
     assert shown["pair_id"] == view.pair_id and shown["left_model"] == left_model
     assert shown["winner_model"] == left_model and {shown["left_model"], shown["right_model"]} == {"base", "run:1"}
@@ -199,13 +199,13 @@ def test_undo_brings_the_pair_back(store):
     assert arena.undo() == first.pair_id
     assert arena.progress() == (0, 3) and arena.next_pair().pair_id == first.pair_id
     assert load_votes(store) == []  # an undone vote is no vote
-    assert len(store.votes(newest=False)) == 2  # nothing is deleted
+    assert len(store.arena.votes(newest=False)) == 2  # nothing is deleted
 
 
 def test_load_votes_keeps_the_newest_vote_per_rater_with_the_metric_preference(store):
     fill(store, 3)
     make_pairs(store, "base", "run:1")
-    pair = store.pairs()[0]
+    pair = store.arena.pairs()[0]
     # Make run:1's reply the reference itself, so ROUGE-L prefers it ('b').
     store.db.execute("UPDATE pairs SET reply_b = ? WHERE pair_id = ?",
                      ("the answer to question 0", pair["pair_id"]))
@@ -239,7 +239,7 @@ def test_a_vote_survives_a_kill_right_after_it_returns(store, tmp_path):
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     reopened = Store(store.path)
-    (vote,) = reopened.votes()
+    (vote,) = reopened.arena.votes()
     assert (vote["rater"], vote["choice"], vote["reason"]) == ("ann", "right", "more precise")
     assert vote["winner"] == ("b" if vote["left"] == "a" else "a")
     assert Arena(reopened, rater="ann").progress() == (1, 3)

@@ -92,7 +92,7 @@ def run_generate(project: Path, **kwargs):
     p = Project.open(project)
     try:
         return generate(p, kwargs.pop("runs", ["r1"]), kwargs.pop("base", True), settings=settings, threads=1,
-                        general_file=project.parent / "general.jsonl", **kwargs), p.store.generations()
+                        general_file=project.parent / "general.jsonl", **kwargs), p.store.evals.generations()
     finally:
         p.close()
 
@@ -127,7 +127,7 @@ def test_seeded_sampling_repeats_with_the_seed(lively_model):
 def test_generate_answers_holdout_and_general_prompts_with_both_models(eval_project):
     summary, rows = run_generate(eval_project)
     p = Project.open(eval_project)
-    prompts = {x["prompt_id"]: x for x in p.store.eval_prompts()}
+    prompts = {x["prompt_id"]: x for x in p.store.evals.prompts()}
     holdout = [x for x in prompts.values() if x["source"] == "holdout"]
     export = max((eval_project / "exports").iterdir())
     held = [json.loads(line) for line in (export / "holdout.jsonl").read_text().splitlines()]
@@ -149,7 +149,7 @@ def test_generate_answers_holdout_and_general_prompts_with_both_models(eval_proj
     assert all(r["created_at"] and 0 < r["new_tokens"] <= 6 for r in rows)
     replies = {(r["prompt_id"], r["model"]): r["reply"] for r in rows}
     assert any(replies[(pid, "base")] != replies[(pid, "run:r1")] for pid in prompts)  # the adapter matters
-    models = p.store.eval_models()
+    models = p.store.evals.models()
     assert models["base"]["kind"] == "base" and models["run:r1"]["kind"] == "adapter"
     assert models["run:r1"]["detail"]["adapter"].endswith("runs/r1/adapter")
     p.close()
@@ -169,11 +169,11 @@ def test_a_second_run_skips_what_is_stored_and_other_settings_answer_again(eval_
 
 def test_an_interrupted_run_keeps_finished_batches_and_resumes(eval_project):
     p = Project.open(eval_project)
-    stop_after_first_batch = lambda: len(p.store.generations()) >= 4  # noqa: E731
+    stop_after_first_batch = lambda: len(p.store.evals.generations()) >= 4  # noqa: E731
     with pytest.raises(Cancelled, match="run the same command again"):
         generate(p, [], True, general=False, settings=GenerationSettings(max_new_tokens=4, batch_size=4), threads=1,
                  should_stop=stop_after_first_batch)
-    assert len(p.store.generations()) == 4
+    assert len(p.store.evals.generations()) == 4
     p.close()
     summary, rows = run_generate(eval_project, runs=[], general=False,
                                  settings=GenerationSettings(max_new_tokens=4, batch_size=4))

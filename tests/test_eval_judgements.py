@@ -58,9 +58,9 @@ def test_round_trip_import_then_votes_then_preferences(store, tmp_path):
             {"a": row["model_a"], "b": row["model_b"]}.get(row["winner"], row["winner"])
     assert votes[prompt_id_for([{"role": "user", "content": "Can I pay by bank transfer?"}])].rater == "judged.jsonl"
     assert votes[prompt_id_for([{"role": "user", "content": "Where is my parcel?"}])].category == "shipping"
-    stored = store.votes()
+    stored = store.arena.votes()
     assert {v["source"] for v in stored} == {"import:judged.jsonl"} and {v["choice"] for v in stored} == {""}
-    assert store.eval_models()["tuned"]["kind"] == "external"
+    assert store.evals.models()["tuned"]["kind"] == "external"
 
     out = tmp_path / "prefs.jsonl"
     s = export_preferences(store, out)
@@ -137,9 +137,9 @@ def test_imported_pairs_are_not_offered_for_rating(store, tmp_path):
 
 
 def test_ui_votes_become_preferences_skips_left_out(store, tmp_path):
-    store.add_eval_prompts({"prompt_id": f"p{i}", "source": "holdout", "category": "billing",
+    store.evals.add_prompts({"prompt_id": f"p{i}", "source": "holdout", "category": "billing",
                             "messages": [{"role": "user", "content": f"q{i}"}], "reference": None} for i in range(3))
-    store.add_generations((f"p{i}", m, "S", f"{m} reply {i}", 2) for i in range(3) for m in ("base", "run:1"))
+    store.evals.add_generations((f"p{i}", m, "S", f"{m} reply {i}", 2) for i in range(3) for m in ("base", "run:1"))
     make_pairs(store, "base", "run:1")
     arena = Arena(store, rater="ann")
     for choice in ("left", "right", "skip"):
@@ -148,7 +148,7 @@ def test_ui_votes_become_preferences_skips_left_out(store, tmp_path):
     s = export_preferences(store, out)
     assert s.written == 2 and s.left_out == {"skip": 1}
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    for row, vote in zip(rows, [v for v in store.votes() if v["winner"] in "ab"]):
+    for row, vote in zip(rows, [v for v in store.arena.votes() if v["winner"] in "ab"]):
         won = vote["reply_a"] if vote["winner"] == "a" else vote["reply_b"]
         assert row["chosen"][0]["content"] == won and row["rejected"][0]["content"] != won
     with pytest.raises(WorkbenchError, match="is a folder"):

@@ -17,7 +17,7 @@ class FakeRegistry:
 @pytest.fixture
 def store(tmp_path):
     s = Store(tmp_path / "workbench.db")
-    s.add_eval_prompts([
+    s.evals.add_prompts([
         {"prompt_id": "p1", "source": "holdout", "category": "billing",
          "messages": [{"role": "user", "content": "Refund?"}], "reference": "the cat sat on the mat"},
         {"prompt_id": "p2", "source": "holdout", "category": "billing",
@@ -26,7 +26,7 @@ def store(tmp_path):
          "messages": [{"role": "system", "content": "x"}, {"role": "user", "content": "Write a JSON list"}],
          "reference": None},
     ])
-    s.add_generations([
+    s.evals.add_generations([
         ("p1", "base", "S", "the cat on mat", 4),         # ROUGE-L: P 4/4, R 4/6 -> F 0.8
         ("p1", "run:1", "S", "the cat sat on the mat", 6),  # 1.0
         ("p2", "base", "S", "No", 1),                      # 0.0, no exact match
@@ -64,7 +64,7 @@ def test_means_per_model_overall_and_per_category(store):
 
 
 def test_the_newest_reply_per_prompt_and_model_counts(store):
-    store.add_generations([("p1", "base", "S2", "the cat sat on the mat", 6)])
+    store.evals.add_generations([("p1", "base", "S2", "the cat sat on the mat", 6)])
     assert compute(store)["by_category"]["billing"]["base"]["rouge_l"] == pytest.approx(0.5)  # (1.0 + 0) / 2
     assert per_prompt(store)[("p1", "base")] == 1.0
     assert ("p3", "base") not in per_prompt(store)  # no reference, no ROUGE

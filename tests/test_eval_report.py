@@ -47,12 +47,12 @@ def make_eval_project(root: Path, rater: str = "ann") -> Path:
         run.append_metrics({"step": step, "total": 3, "loss": loss, **({"holdout_loss": holdout} if holdout else {})})
     project = Project.open(path)
     store = project.store
-    store.add_eval_prompts({"prompt_id": pid, "source": "holdout", "category": cat, "messages": chat(q, a)[:1],
+    store.evals.add_prompts({"prompt_id": pid, "source": "holdout", "category": cat, "messages": chat(q, a)[:1],
                             "reference": a, "origin": {}} for pid, cat, q, a, _ in PROMPTS)
-    store.add_eval_model("base", "base", {"label": "SmolLM2-135M-Instruct"})
-    store.add_eval_model(TUNED, "adapter", {"run": "r1"})
-    store.add_generations([(pid, "base", "{}", "I do not know.", 4) for pid, *_ in PROMPTS]
-                          + [(pid, TUNED, "{}", a, 8) for pid, _, _, a, _ in PROMPTS])
+    store.evals.add_model("base", "base", {"label": "SmolLM2-135M-Instruct"})
+    store.evals.add_model(TUNED, "adapter", {"run": "r1"})
+    store.evals.add_generations([(pid, "base", "{}", "I do not know.", 4) for pid, *_ in PROMPTS]
+                                + [(pid, TUNED, "{}", a, 8) for pid, _, _, a, _ in PROMPTS])
     make_pairs(store, "base", TUNED, seed=0)
     vote_all(store, rater)
     project.close()
@@ -64,7 +64,7 @@ def vote_all(store, rater: str) -> None:
     fate = {pid: f for pid, *_, f in PROMPTS}
     arena = Arena(store, rater)
     while (view := arena.next_pair()) is not None:
-        pair = store.pair(view.pair_id)
+        pair = store.arena.pair(view.pair_id)
         tuned_side = "left" if (pair["left"] == "b") else "right"  # run:r1 is model_b ("base" < "run:r1")
         choice = {"tuned": tuned_side, "base": "right" if tuned_side == "left" else "left",
                   "tie": "tie", "both_bad": "both_bad"}[fate[pair["prompt_id"]]]

@@ -9,14 +9,11 @@ import random
 import numpy as np
 import pytest
 
-from workbench.evaluate.stats import (
-    Vote,
-    analyze,
-    bootstrap_rate,
-    fit_bradley_terry,
-    wilson,
-)
+from workbench.evaluate.bradley_terry import fit_bradley_terry
+from workbench.evaluate.intervals import bootstrap_rate, wilson
+from workbench.evaluate.stats import analyze
 from workbench.evaluate.text import format_text
+from workbench.evaluate.votes import Vote
 
 Z = 1.959963984540054
 

@@ -37,7 +37,7 @@ def test_project_exports_are_identical_across_runs_and_keep_decisions(tmp_path):
     src = write_jsonl(tmp_path / "in.jsonl", many_rows())
     project = Project.create(tmp_path / "p", [src])
     rid = project.records().get_column("id")[5]
-    project.store.decide("validate", rid, "drop", reason="policy changed", rater="ana")
+    project.store.decisions.decide("validate", rid, "drop", reason="policy changed", rater="ana")
     project.close()
     one = export_project(tmp_path / "p", tmp_path / "one")
     two = export_project(tmp_path / "p", tmp_path / "two")

@@ -11,11 +11,11 @@ import pytest
 from conftest import chat, write_jsonl
 
 from workbench.commands import main
-from workbench.services.demo import DEMO_ALLOW_LIST
 from workbench.errors import LeakFound
+from workbench.services.demo import DEMO_ALLOW_LIST
 from workbench.services.headless import export_files, export_project
-from workbench.steps.pii.findings import span_key
 from workbench.services.project import Project
+from workbench.steps.pii.findings import span_key
 
 ROWS = [
     {"messages": chat("My email is ana.dias@example.org, please update it.", "Done, ana.dias@example.org is saved."),
@@ -109,9 +109,9 @@ def test_the_project_store_decides_what_a_leak_is(tmp_path, capsys):
     project = pii_project(tmp_path)
     p = Project.open(project)
     p.run()
-    card = next(r for r in p.store.pii_findings() if r["entity"] == "CREDIT_CARD")
-    p.store.decide("pii", card["record_id"], "reject",
-                   target=span_key(card["turn"], card["span_start"], card["span_end"]))
+    card = next(r for r in p.store.pii.findings() if r["entity"] == "CREDIT_CARD")
+    p.store.decisions.decide("pii", card["record_id"], "reject",
+                             target=span_key(card["turn"], card["span_start"], card["span_end"]))
     p.close()
     inside = export_project(project).out_dir  # PROJECT/exports/<stamp>/: the project is found by walking up
     outside = export_project(project, tmp_path / "elsewhere").out_dir

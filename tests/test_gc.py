@@ -54,7 +54,7 @@ def worn_project(tmp_path, support_jsonl, capsys):
                   "export": {"folder": str(export_of(project, "s0003-recipe")), "snapshot": "s0003-recipe"}}
     (run / "run.json").write_text(json.dumps(run_record))
     p = Project.open(project)
-    p.store.add_eval_model("run:old", "adapter", {"run": "old", "snapshot": "s0004-recipe"})
+    p.store.evals.add_model("run:old", "adapter", {"run": "old", "snapshot": "s0004-recipe"})
     p.close()
     for n in range(2, 7):
         shutil.rmtree(export_of(project, f"s{n:04d}-recipe"))

@@ -12,16 +12,16 @@ from typing import ClassVar
 import pytest
 
 from conftest import chat, frame, near_copies
+from workbench.export.card_sections import data_card_sections
+from workbench.plugins import load_registry
+from workbench.recipe import Recipe, StepSpec, run_recipe
+from workbench.records import Decision
 from workbench.services import dedup_review
 from workbench.services.headless import export_project
-from workbench.plugins import load_registry
 from workbench.services.project import Project
-from workbench.recipe import Recipe, StepSpec, run_recipe
-from workbench.export.card_sections import data_card_sections
 from workbench.services.synthetic_queue import ReviewQueue
-from workbench.steps.synthetic_review.verdicts import record_verdict
 from workbench.steps.base import Step, StepResult
-from workbench.records import Decision
+from workbench.steps.synthetic_review.verdicts import record_verdict
 from workbench.store import Store
 
 BALANCE = ('[[recipe.steps]]\nname = "balance"\nmax_per_category = 5\nmin_per_category = 4\n'
@@ -169,11 +169,11 @@ def test_a_plugin_step_cannot_drop_what_people_decided(tmp_path, order):
     ])
     ids = records.get_column("id").to_list()
     store = Store(tmp_path / "wb.db")
-    store.decide("exact_dedup", ids[0], "keep", rater="bo")
-    store.decide("categorize", ids[1], "edit", detail={"category": "billing"}, rater="bo")
+    store.decisions.decide("exact_dedup", ids[0], "keep", rater="bo")
+    store.decisions.decide("categorize", ids[1], "edit", detail={"category": "billing"}, rater="bo")
     record_verdict(store, ids[2], "ann", "accept")
-    store.decide("drop_everything", ids[4], "keep", rater="bo")  # then changed their mind:
-    store.decide("drop_everything", ids[4], "drop", reason="off-topic", rater="bo")
+    store.decisions.decide("drop_everything", ids[4], "keep", rater="bo")  # then changed their mind:
+    store.decisions.decide("drop_everything", ids[4], "drop", reason="off-topic", rater="bo")
     registry = load_registry()
     registry.steps["drop_everything"] = DropEverything
     specs = [StepSpec("drop_everything"), StepSpec("synthetic_review")]
@@ -241,7 +241,7 @@ def test_balance_keeps_rows_a_reviewer_relabelled(tmp_path):
     records = frame([{"user": f"q{i}", "assistant": f"a{i}", "category": "billing"} for i in range(6)])
     ids = records.get_column("id").to_list()
     store = Store(tmp_path / "wb.db")
-    store.decide("categorize", ids[5], "edit", detail={"category": "billing"}, rater="bo")
+    store.decisions.decide("categorize", ids[5], "edit", detail={"category": "billing"}, rater="bo")
     recipe = Recipe((StepSpec("balance", {"max_per_category": 1, "select": "random"}),))
     out = run_recipe(records, recipe, load_registry(), store=store)
     assert out.kept.get_column("id").to_list() == [ids[5]]

@@ -35,7 +35,7 @@ run = sys.argv[2]
 i = 0
 while True:
     record = f"{run}-{i}"
-    seq = store.decide("pii", record, "keep" if i % 2 else "reject", target=f"t{i % 3}")
+    seq = store.decisions.decide("pii", record, "keep" if i % 2 else "reject", target=f"t{i % 3}")
     print(record, seq, flush=True)
     i += 1
     time.sleep(0.005)  # a fast expert, not a flood: the exports beside it read every decision

@@ -7,12 +7,12 @@ import polars as pl
 import pytest
 
 from conftest import chat, frame, write_jsonl
-from workbench.steps.dedup import find_clusters
 from workbench.errors import ConfigError
 from workbench.plugins import load_registry
 from workbench.recipe import Recipe, StepSpec, run_recipe
 from workbench.records import record_id
 from workbench.steps.base import StepContext
+from workbench.steps.dedup import find_clusters
 from workbench.steps.dedup.near import NearDedup
 from workbench.steps.dedup.semantic import SemanticDedup
 from workbench.store import Store
@@ -145,7 +145,7 @@ def test_reviewer_survivor_wins_over_the_policy_and_survives_a_restart(tmp_path)
     assert set(out.removed.get_column("id")) == {ids[1], ids[2]}
 
     store = Store(tmp_path / "wb.db")
-    store.decide("near_dedup", ids[2], "keep", rater="ana")
+    store.decisions.decide("near_dedup", ids[2], "keep", rater="ana")
     store.close()
     store = Store(tmp_path / "wb.db")  # a restart: the choice comes back from SQLite
     out = run_recipe(records, recipe(policy="first"), registry(), store=store)
@@ -156,7 +156,7 @@ def test_reviewer_survivor_wins_over_the_policy_and_survives_a_restart(tmp_path)
     assert out.steps[0].removed == {"near_duplicate": 2}
 
     # The screen sees the same cluster, with the policy's choice and the reviewer's.
-    human = {(d.record_id, d.target): d for d in store.decisions("near_dedup").values()}
+    human = {(d.record_id, d.target): d for d in store.decisions.standing("near_dedup").values()}
     (cluster,) = find_clusters(NearDedup(policy="first"), records, StepContext("near_dedup", human=human))
     assert (cluster.policy_survivor, cluster.chosen, cluster.survivors) == (ids[0], (ids[2],), (ids[2],))
     assert cluster.members == tuple(ids[:3]) and cluster.dropped == (ids[0], ids[1])
@@ -167,10 +167,10 @@ def test_keep_on_every_member_means_nothing_is_dropped(tmp_path):
     records = frame(rows_of(base, edit(base, [50]), edit(base, [20])))
     store = Store(tmp_path / "wb.db")
     for rid in records.get_column("id"):
-        store.decide("near_dedup", rid, "keep", rater="ana")
+        store.decisions.decide("near_dedup", rid, "keep", rater="ana")
     out = run_recipe(records, recipe(), registry(), store=store)
     assert out.kept.height == 3 and out.removed.height == 0
-    human = {(d.record_id, d.target): d for d in store.decisions("near_dedup").values()}
+    human = {(d.record_id, d.target): d for d in store.decisions.standing("near_dedup").values()}
     (cluster,) = find_clusters(NearDedup(), records, StepContext("near_dedup", human=human))
     assert cluster.dropped == () and set(cluster.survivors) == set(records.get_column("id"))
 

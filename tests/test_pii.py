@@ -10,11 +10,11 @@ import pytest
 from conftest import frame
 
 from workbench.errors import ConfigError
+from workbench.steps.base import StepContext
 from workbench.steps.pii import scan as scan_module
 from workbench.steps.pii.engine import ModelMissingWarning, ScanConfig
 from workbench.steps.pii.findings import span_key
 from workbench.steps.pii.scan import Scanner
-from workbench.steps.base import StepContext
 from workbench.steps.pii.step import Pii, add_to_allow_list, read_allow_list
 from workbench.store import Store
 
@@ -81,7 +81,7 @@ def test_pseudonyms_are_consistent_across_the_dataset_and_kept_in_the_store(tmp_
     assert a1 == "Noted, <EMAIL_ADDRESS_1>."
     assert u2 == "Again from <EMAIL_ADDRESS_1>."  # case does not make another person
     assert a2 == "Hi <EMAIL_ADDRESS_2>!"
-    mapping = store.pseudonyms()
+    mapping = store.pii.pseudonyms()
     assert mapping[("EMAIL_ADDRESS", "bo@example.com")] == "<EMAIL_ADDRESS_1>"
     # A later run with a new value keeps the old stand-ins and numbers on.
     more = frame([{"user": "new: cy@example.com", "assistant": "and al@example.com"}])
@@ -146,7 +146,7 @@ def test_findings_are_stored_per_span_and_reviewer_decisions_win(tmp_path):
     records = frame([{"user": text, "assistant": "OK."}])
     rid = records.get_column("id")[0]
     run(records, store=store)
-    rows = store.pii_findings(rid)
+    rows = store.pii.findings(rid)
     assert [(r["turn"], r["entity"], r["value"]) for r in rows] == [
         (0, "EMAIL_ADDRESS", "ana@example.org"), (0, "PHONE_NUMBER", "415-555-0198")]
     email, phone = rows
@@ -154,16 +154,16 @@ def test_findings_are_stored_per_span_and_reviewer_decisions_win(tmp_path):
     assert email["score"] == 1.0 and email["recognizer"] == "EmailRecognizer" and email["text_hash"]
     # The reviewer: the phone is a false positive, the ticket ref was missed.
     start = text.index("TK-9981")
-    store.decide("pii", rid, "reject", target=span_key(0, phone["span_start"], phone["span_end"]))
-    store.decide("pii", rid, "flag", target=span_key(0, start, start + 7),
-                 detail={"turn": 0, "start": start, "end": start + 7, "entity": "TICKET"})
-    human = {(d.record_id, d.target): d for d in store.decisions("pii").values()}
+    store.decisions.decide("pii", rid, "reject", target=span_key(0, phone["span_start"], phone["span_end"]))
+    store.decisions.decide("pii", rid, "flag", target=span_key(0, start, start + 7),
+                           detail={"turn": 0, "start": start, "end": start + 7, "entity": "TICKET"})
+    human = {(d.record_id, d.target): d for d in store.decisions.standing("pii").values()}
     result = run(records, store=store, human=human)
     assert user_texts(result) == ["Mail <EMAIL_ADDRESS> or call 415-555-0198; my ref is <TICKET>."]
     assert result.stats["rejected_by_reviewer"] == 1 and result.stats["added_by_reviewer"] == 1
     # Withdrawing the reject scrubs the phone again.
-    store.decide("pii", rid, "revert", target=span_key(0, phone["span_start"], phone["span_end"]))
-    human = {(d.record_id, d.target): d for d in store.decisions("pii").values()}
+    store.decisions.decide("pii", rid, "revert", target=span_key(0, phone["span_start"], phone["span_end"]))
+    human = {(d.record_id, d.target): d for d in store.decisions.standing("pii").values()}
     assert "<PHONE_NUMBER>" in user_texts(run(records, store=store, human=human))[0]
 
 
@@ -173,9 +173,9 @@ def test_a_rejected_value_is_not_carried_to_other_records(tmp_path):
                      {"user": "About 415-555-0198 again.", "assistant": "OK."}])
     first = records.get_column("id")[0]
     run(records, store=store)
-    (row,) = store.pii_findings(first)
-    store.decide("pii", first, "reject", target=span_key(0, row["span_start"], row["span_end"]))
-    human = {(d.record_id, d.target): d for d in store.decisions("pii").values()}
+    (row,) = store.pii.findings(first)
+    store.decisions.decide("pii", first, "reject", target=span_key(0, row["span_start"], row["span_end"]))
+    human = {(d.record_id, d.target): d for d in store.decisions.standing("pii").values()}
     assert user_texts(run(records, store=store, human=human)) == ["Ticket 415-555-0198 is open.",
                                                                    "About <PHONE_NUMBER> again."]
 
@@ -235,13 +235,13 @@ def test_two_processes_find_what_one_finds(monkeypatch):
 def test_store_keeps_findings_and_pseudonyms_apart_from_decisions(tmp_path):
     store = Store(tmp_path / "wb.db")
     row = ("r1", 0, 5, 9, "PERSON", 0.85, "SpacyRecognizer", "Anna", "h", "scan")
-    assert store.replace_pii_findings([row]) == 1
-    assert store.replace_pii_findings([row[:1] + (1,) + row[2:]]) == 1  # replaced, not added
-    assert [r["turn"] for r in store.pii_findings()] == [1]
-    store.add_pseudonyms([("PERSON", "anna", "Anna", "<PERSON_1>")])
-    store.add_pseudonyms([("PERSON", "anna", "ANNA", "<PERSON_9>")])  # a known value keeps its stand-in
-    assert store.pseudonyms() == {("PERSON", "anna"): "<PERSON_1>"}
-    assert store.pii_values() == [("PERSON", "Anna")]
+    assert store.pii.replace_findings([row]) == 1
+    assert store.pii.replace_findings([row[:1] + (1,) + row[2:]]) == 1  # replaced, not added
+    assert [r["turn"] for r in store.pii.findings()] == [1]
+    store.pii.add_pseudonyms([("PERSON", "anna", "Anna", "<PERSON_1>")])
+    store.pii.add_pseudonyms([("PERSON", "anna", "ANNA", "<PERSON_9>")])  # a known value keeps its stand-in
+    assert store.pii.pseudonyms() == {("PERSON", "anna"): "<PERSON_1>"}
+    assert store.pii.values() == [("PERSON", "Anna")]
 
 
 # -- with the spaCy model ------------------------------------------------------------------------

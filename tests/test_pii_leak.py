@@ -12,8 +12,8 @@ from conftest import chat, write_jsonl
 from workbench.commands import main
 from workbench.errors import LeakFound
 from workbench.services.headless import export_files, export_project
-from workbench.steps.pii.findings import span_key
 from workbench.services.project import Project
+from workbench.steps.pii.findings import span_key
 
 ROWS = [
     {"messages": chat("My email is ana.dias@example.org, please update it.", "Done, ana.dias@example.org is saved."),
@@ -136,9 +136,9 @@ def test_a_value_the_reviewer_kept_is_not_a_leak(tmp_path):
     config.write_text(config.read_text().replace(
         "[recipe.split]", '[[recipe.steps]]\nname = "pii"\nspacy_model = "none"\n\n[recipe.split]'))
     project.run()
-    card = next(r for r in project.store.pii_findings() if r["entity"] == "CREDIT_CARD")
-    project.store.decide("pii", card["record_id"], "reject",
-                         target=span_key(card["turn"], card["span_start"], card["span_end"]))
+    card = next(r for r in project.store.pii.findings() if r["entity"] == "CREDIT_CARD")
+    project.store.decisions.decide("pii", card["record_id"], "reject",
+                                   target=span_key(card["turn"], card["span_start"], card["span_end"]))
     project.close()
     result = export_project(tmp_path / "p", tmp_path / "out")
     assert "4111 1111 1111 1111" in exported_text(tmp_path / "out")

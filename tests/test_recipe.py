@@ -8,8 +8,8 @@ from conftest import frame
 from workbench.errors import Cancelled, ConfigError, StepFailed
 from workbench.plugins import Registry, load_registry
 from workbench.recipe import Recipe, SplitSpec, StepSpec, recipe_from_dict, run_recipe
-from workbench.steps.split import assign_split
 from workbench.steps.base import Step, StepResult
+from workbench.steps.split import assign_split
 from workbench.store import Store
 
 
@@ -39,10 +39,10 @@ def test_human_decisions_override_the_step(tmp_path):
                      {"user": "C", "assistant": "D"}, {"user": "E", "assistant": " "}])
     ids = records.get_column("id").to_list()
     store = Store(tmp_path / "wb.db")
-    store.decide("exact_dedup", ids[0], "keep", rater="ana")  # not duplicates: keep both copies
-    store.decide("exact_dedup", ids[1], "keep", rater="ana")
-    store.decide("validate", ids[2], "drop", reason="answer is wrong", rater="ana")
-    store.decide("validate", ids[3], "keep", rater="ana")  # the reviewer accepts the blank reply
+    store.decisions.decide("exact_dedup", ids[0], "keep", rater="ana")  # not duplicates: keep both copies
+    store.decisions.decide("exact_dedup", ids[1], "keep", rater="ana")
+    store.decisions.decide("validate", ids[2], "drop", reason="answer is wrong", rater="ana")
+    store.decisions.decide("validate", ids[3], "keep", rater="ana")  # the reviewer accepts the blank reply
     recipe = Recipe((StepSpec("validate"), StepSpec("exact_dedup")))  # decisions are per step
     out = run_recipe(records, recipe, load_registry(), store=store)
     assert out.kept.get_column("id").to_list() == [ids[0], ids[1], ids[3]]
@@ -56,7 +56,7 @@ def test_a_single_keep_picks_the_surviving_copy(tmp_path):
     records = frame([{"user": "A", "assistant": "B"}, {"user": "a", "assistant": "b"}])
     first, second = records.get_column("id").to_list()
     store = Store(tmp_path / "wb.db")
-    store.decide("exact_dedup", second, "keep", rater="ana")
+    store.decisions.decide("exact_dedup", second, "keep", rater="ana")
     out = run_recipe(records, Recipe(), load_registry(), store=store)
     assert out.kept.get_column("id").to_list() == [second]
     assert out.removed.get_column("detail").to_list() == [f'{{"duplicate_of":"{second}","similarity":1.0}}']

@@ -6,11 +6,11 @@ import pytest
 
 from conftest import chat, frame, write_jsonl
 from workbench.embeddings import encoder as embeddings
-from workbench.steps.dedup import find_clusters
 from workbench.plugins import load_registry
 from workbench.recipe import Recipe, StepSpec, run_recipe
 from workbench.records import record_id
 from workbench.steps.base import StepContext
+from workbench.steps.dedup import find_clusters
 from workbench.steps.dedup.near import NearDedup
 from workbench.steps.dedup.semantic import SemanticDedup
 from workbench.store import Store
@@ -160,12 +160,12 @@ def test_semantic_reviewer_choice_through_the_store(tmp_path, table_encoder):
     records = frame([{"user": t, "assistant": "x"} for t in "ABC"])
     ids = records.get_column("id").to_list()
     store = Store(tmp_path / "wb.db")
-    store.decide("semantic_dedup", ids[1], "keep", rater="ana")
+    store.decisions.decide("semantic_dedup", ids[1], "keep", rater="ana")
     store.close()
     recipe = Recipe((StepSpec("semantic_dedup", {"fields": "user", "policy": "first"}),))
     out = run_recipe(records, recipe, registry(), store=Store(tmp_path / "wb.db"))
     assert out.kept.get_column("id").to_list() == [ids[1]]
-    human = {(d.record_id, d.target): d for d in Store(tmp_path / "wb.db").decisions("semantic_dedup").values()}
+    human = {(d.record_id, d.target): d for d in Store(tmp_path / "wb.db").decisions.standing("semantic_dedup").values()}
     (cluster,) = find_clusters(SemanticDedup(fields="user", policy="first"), records,
                                StepContext("semantic_dedup", human=human))
     assert (cluster.policy_survivor, cluster.survivors) == (ids[0], (ids[1],))

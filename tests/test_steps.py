@@ -4,10 +4,10 @@ from conftest import chat, frame
 from workbench.errors import ConfigError
 from workbench.plugins import load_registry
 from workbench.recipe import Recipe, StepSpec, run_recipe
+from workbench.records import Decision
 from workbench.steps.base import StepContext
 from workbench.steps.dedup.exact import ExactDedup
 from workbench.steps.validate import Validate, estimated_tokens
-from workbench.records import Decision
 
 
 def run_step(step, records, human=None):

@@ -18,15 +18,15 @@ def test_store_is_wal_and_versioned(tmp_path):
 
 def test_newest_decision_wins_and_revert_withdraws_it(tmp_path):
     store = Store(tmp_path / "wb.db")
-    store.decide("exact_dedup", "r1", "keep", rater="ana")
-    store.decide("exact_dedup", "r1", "drop", reason="wrong answer", rater="ben")
-    standing = store.decisions("exact_dedup")
+    store.decisions.decide("exact_dedup", "r1", "keep", rater="ana")
+    store.decisions.decide("exact_dedup", "r1", "drop", reason="wrong answer", rater="ben")
+    standing = store.decisions.standing("exact_dedup")
     assert standing[("exact_dedup", "r1", "")].action == "drop"
     assert standing[("exact_dedup", "r1", "")].rater == "ben"
-    store.decide("exact_dedup", "r1", "revert", rater="ben")
-    assert store.decisions("exact_dedup") == {}
+    store.decisions.decide("exact_dedup", "r1", "revert", rater="ben")
+    assert store.decisions.standing("exact_dedup") == {}
     # Nothing is ever deleted: all three rows remain in the history.
-    assert [r["action"] for r in store.decision_history("r1")] == ["keep", "drop", "revert"]
+    assert [r["action"] for r in store.decisions.history("r1")] == ["keep", "drop", "revert"]
 
 
 def test_decision_survives_a_killed_process(tmp_path):
@@ -34,20 +34,20 @@ def test_decision_survives_a_killed_process(tmp_path):
     code = (
         "import os, sys; from workbench.store import Store\n"
         f"s = Store({str(db)!r})\n"
-        "s.decide('pii', 'rec9', 'reject', reason='not a name', target='0:5', rater='cli')\n"
+        "s.decisions.decide('pii', 'rec9', 'reject', reason='not a name', target='0:5', rater='cli')\n"
         "os._exit(9)  # no close, no cleanup: as if the terminal died\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], env=os.environ.copy())
     assert proc.returncode == 9
     store = Store(db)
-    d = store.decisions("pii")[("pii", "rec9", "0:5")]
+    d = store.decisions.standing("pii")[("pii", "rec9", "0:5")]
     assert (d.action, d.reason, d.rater) == ("reject", "not a name", "cli")
 
 
 def test_unknown_action_is_refused_and_nothing_written(tmp_path):
     store = Store(tmp_path / "wb.db")
     try:
-        store.decide("x", "r1", "obliterate")
+        store.decisions.decide("x", "r1", "obliterate")
     except ValueError as e:
         assert "obliterate" in str(e)
     else:

@@ -34,7 +34,7 @@ from workbench.store import Store
 @click.command()
 def decide():
     store = Store(sys.argv[1])
-    print(store.decide("pii", "r1", "keep"), flush=True)
+    print(store.decisions.decide("pii", "r1", "keep"), flush=True)
 
 sys.exit(run_command(decide, [], "workbench"))
 """
@@ -92,7 +92,7 @@ def test_a_write_waits_for_the_lock_says_so_once_and_then_commits(project, holde
     assert err == ""  # told once, no traceback
     seq = int(out)
     store = Store(db_of(project))
-    assert [r["seq"] for r in store.decision_history("r1")] == [seq]
+    assert [r["seq"] for r in store.decisions.history("r1")] == [seq]
     assert [r["event"] for r in store.audit()] == ["holding"]  # the other process's write is kept too
     store.close()
 
@@ -108,7 +108,7 @@ def test_ctrl_c_while_waiting_cancels_without_a_traceback(project, holder):
     assert "Traceback" not in err
     release(holder)
     store = Store(db_of(project))
-    assert store.decision_history("r1") == []
+    assert store.decisions.history("r1") == []
     store.close()
 
 
@@ -122,7 +122,7 @@ def test_lock_timeout_names_the_project(project, holder):
 
 def test_readers_are_not_held_up_by_a_writer(project):
     store = Store(db_of(project))
-    seq = store.decide("pii", "r1", "drop")
+    seq = store.decisions.decide("pii", "r1", "drop")
     store.close()
     holder = start(HOLDER, db_of(project))
     try:
@@ -130,8 +130,8 @@ def test_readers_are_not_held_up_by_a_writer(project):
         told: list[str] = []
         reader = Store(db_of(project))
         reader.on_wait = told.append
-        assert [r["seq"] for r in reader.decision_history("r1")] == [seq]
-        assert set(reader.decisions()) == {("pii", "r1", "")}
+        assert [r["seq"] for r in reader.decisions.history("r1")] == [seq]
+        assert set(reader.decisions.standing()) == {("pii", "r1", "")}
         assert told == []  # it never had to wait
         reader.close()
     finally:
@@ -150,14 +150,14 @@ def test_the_thread_lock_is_released_when_the_wait_is_cancelled(project, holder)
     store = Store(db_of(project))
     store.on_wait = ctrl_c
     with pytest.raises(Cancelled):
-        store.decide("pii", "r1", "keep")
+        store.decisions.decide("pii", "r1", "keep")
     release(holder)
     store.on_wait = None
     done: list[int] = []
-    other = threading.Thread(target=lambda: done.append(store.decide("pii", "r2", "keep")))
+    other = threading.Thread(target=lambda: done.append(store.decisions.decide("pii", "r2", "keep")))
     other.start()
     other.join(60)
     assert len(done) == 1
-    assert store.decision_history("r1") == []
-    assert [r["seq"] for r in store.decision_history("r2")] == done
+    assert store.decisions.history("r1") == []
+    assert [r["seq"] for r in store.decisions.history("r2")] == done
     store.close()

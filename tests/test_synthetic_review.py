@@ -14,11 +14,11 @@ import pytest
 
 from conftest import chat, frame
 from workbench.errors import ConfigError
+from workbench.export.card_sections import data_card_sections
 from workbench.io import finalize_ids, read_input
 from workbench.plugins import load_registry
-from workbench.services.project import Project
 from workbench.recipe import Recipe, StepSpec, run_recipe
-from workbench.export.card_sections import data_card_sections
+from workbench.services.project import Project
 from workbench.services.synthetic_queue import ReviewQueue
 from workbench.steps.synthetic_review.signals import text_signals
 from workbench.steps.synthetic_review.verdicts import record_verdict, store_verdicts, undo_verdict
@@ -173,7 +173,7 @@ def test_the_newest_verdict_per_reviewer_wins_and_undo_withdraws_it(records, reg
     assert 2 in kept_lines(review(records, registry, store))
     undo_verdict(store, r, "ann")
     assert removed(review(records, registry, store))[2][0] == "unreviewed"
-    assert [row["action"] for row in store.decision_history(r)] == ["accept", "reject", "accept", "revert"]
+    assert [row["action"] for row in store.decisions.history(r)] == ["accept", "reject", "accept", "revert"]
 
 
 def test_the_newest_edit_wins_when_two_reviewers_edit(records, registry, store):
@@ -187,8 +187,8 @@ def test_the_newest_edit_wins_when_two_reviewers_edit(records, registry, store):
 
 def test_an_unusable_stored_edit_is_flagged_and_the_original_kept(records, registry, store):
     r = ids(records)[1]
-    store.decide("synthetic_review", r, "edit", detail={"messages": [{"role": "user", "content": "hi"}]},
-                 target="ann", rater="ann")
+    store.decisions.decide("synthetic_review", r, "edit", detail={"messages": [{"role": "user", "content": "hi"}]},
+                           target="ann", rater="ann")
     outcome = review(records, registry, store)
     assert 2 in kept_lines(outcome)
     assert [(d.reason, d.detail["problem"]) for d in outcome.flagged] == [

@@ -17,8 +17,8 @@ from conftest import chat, write_jsonl
 from workbench.errors import Cancelled, ConfigError, WorkbenchError
 from workbench.services.headless import export_project
 from workbench.services.project import Project
-from workbench.train.config import build_config, config_from_record
 from workbench.services.train_run import TrainRequest, train
+from workbench.train.config import build_config, config_from_record
 from workbench.train.runs import Run, list_runs
 
 torch = pytest.importorskip("torch")

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from test_train import make_project, tiny_model  # noqa: F401 (a fixture shared with test_train)
+from workbench.commands.train import main as train_main
 from workbench.errors import WorkbenchError
 from workbench.services.headless import export_project
-from workbench.commands.train import main as train_main
-from workbench.train.data import latest_export
 from workbench.services.train_run import TrainRequest, train
+from workbench.train.data import latest_export
 from workbench.train.runs import Run, list_runs
 
 pytest.importorskip("torch")

@@ -48,14 +48,14 @@ def make_project(tmp_path: Path, with_pairs: bool = True) -> Path:
 
 
 def add_pairs(store: Store, seed: int = 0, comparison: str | None = None) -> None:
-    store.add_eval_prompts({"prompt_id": pid, "source": "holdout", "category": cat,
+    store.evals.add_prompts({"prompt_id": pid, "source": "holdout", "category": cat,
                             "messages": [{"role": "system", "content": "You are a support agent."},
                                          {"role": "user", "content": question}],
                             "reference": ref} for pid, cat, question, ref, _, _ in PROMPTS)
-    store.add_eval_model(BASE, "base")
-    store.add_eval_model(TUNED, "adapter")
-    store.add_generations([(pid, BASE, SETTINGS, weak, 5) for pid, _, _, _, weak, _ in PROMPTS]
-                          + [(pid, TUNED, SETTINGS, good, 12) for pid, _, _, _, _, good in PROMPTS])
+    store.evals.add_model(BASE, "base")
+    store.evals.add_model(TUNED, "adapter")
+    store.evals.add_generations([(pid, BASE, SETTINGS, weak, 5) for pid, _, _, _, weak, _ in PROMPTS]
+                                + [(pid, TUNED, SETTINGS, good, 12) for pid, _, _, _, _, good in PROMPTS])
     make_pairs(store, BASE, TUNED, seed=seed, comparison=comparison)
 
 
@@ -96,7 +96,7 @@ def rater(monkeypatch) -> str:
 def stored_votes(path: Path) -> list[dict]:
     store = Store(path / ".workbench" / "workbench.db")
     try:
-        return store.votes(rater="ann")
+        return store.arena.votes(rater="ann")
     finally:
         store.close()
 
@@ -136,8 +136,8 @@ async def test_three_votes_by_keyboard_land_with_the_right_winners(tmp_path: Pat
             assert tab.pair.pair_id != seen[-1][0]
         assert "3 of 4 voted by ann" in screen_text(app)
     store = Store(path / ".workbench" / "workbench.db")
-    votes = {v["pair_id"]: v for v in store.votes(rater="ann")}
-    pairs = {p["pair_id"]: p for p in store.pairs()}
+    votes = {v["pair_id"]: v for v in store.arena.votes(rater="ann")}
+    pairs = {p["pair_id"]: p for p in store.arena.pairs()}
     store.close()
     assert [votes[pid]["choice"] for pid, _ in seen] == ["left", "right", "tie"]
     first, second, third = (pairs[pid] for pid, _ in seen)
@@ -155,7 +155,7 @@ async def test_the_left_reply_is_the_one_the_pair_stores_on_the_left(tmp_path: P
         pair_id = app.screen.query_one(CompareTab).pair.pair_id
         left, right = sides(app)
     store = Store(path / ".workbench" / "workbench.db")
-    pair = store.pair(pair_id)
+    pair = store.arena.pair(pair_id)
     store.close()
     expected = (pair["reply_a"], pair["reply_b"]) if pair["left"] == "a" else (pair["reply_b"], pair["reply_a"])
     assert (left, right) == expected
@@ -277,9 +277,9 @@ async def test_a_long_conversation_opens_at_the_turn_the_replies_answer(tmp_path
         turns += [{"role": "user", "content": f"Earlier question {i}."},
                   {"role": "assistant", "content": f"Earlier answer {i}.\nWith a second line."}]
     turns.append({"role": "user", "content": "And the final question?"})
-    project.store.add_eval_prompts([{"prompt_id": "chat", "source": "holdout", "category": "misc",
+    project.store.evals.add_prompts([{"prompt_id": "chat", "source": "holdout", "category": "misc",
                                      "messages": turns, "reference": "Final answer."}])
-    project.store.add_generations([("chat", BASE, SETTINGS, "One.", 1), ("chat", TUNED, SETTINGS, "Two.", 1)])
+    project.store.evals.add_generations([("chat", BASE, SETTINGS, "One.", 1), ("chat", TUNED, SETTINGS, "Two.", 1)])
     make_pairs(project.store, BASE, TUNED)
     project.close()
     app = make_app(path, tab="compare")
@@ -315,9 +315,9 @@ async def test_long_replies_scroll_together(tmp_path: Path):
     project = Project.open(path)
     store = project.store
     long = "\n".join(f"Line {i} of a long answer." for i in range(200))
-    store.add_eval_prompts([{"prompt_id": "long", "source": "holdout", "category": "misc",
+    store.evals.add_prompts([{"prompt_id": "long", "source": "holdout", "category": "misc",
                              "messages": [{"role": "user", "content": "Explain everything."}], "reference": None}])
-    store.add_generations([("long", BASE, SETTINGS, long, 900), ("long", TUNED, SETTINGS, long + "\nThe end.", 905)])
+    store.evals.add_generations([("long", BASE, SETTINGS, long, 900), ("long", TUNED, SETTINGS, long + "\nThe end.", 905)])
     make_pairs(store, BASE, TUNED)
     project.close()
     app = make_app(path, tab="compare")

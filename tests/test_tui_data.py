@@ -11,8 +11,8 @@ from textual.widgets import Input, Select
 from workbench.services.project import Project
 from workbench.tui.app import make_app
 from workbench.tui.records_view import UNCATEGORIZED
-from workbench.tui.widgets.filter_bar import FilterBar
 from workbench.tui.summary import PipelineSummary
+from workbench.tui.widgets.filter_bar import FilterBar
 from workbench.tui.widgets.pipeline_panel import PipelinePanel, describe_pipeline
 from workbench.tui.widgets.record_detail import RecordDetail
 from workbench.tui.widgets.record_table import RecordTable

@@ -13,8 +13,8 @@ import pytest
 from conftest import chat, write_jsonl
 from textual.widgets import Input, OptionList
 
-from workbench.steps.pii.findings import span_key
 from workbench.services.project import Project
+from workbench.steps.pii.findings import span_key
 from workbench.tui.app import make_app
 
 SIZE = (130, 40)
@@ -66,7 +66,7 @@ def record_text(app) -> str:
 def decisions(path: Path) -> dict:
     project = Project.open(path)
     try:
-        return {(rid, target): d for (_, rid, target), d in project.store.decisions("pii").items()}
+        return {(rid, target): d for (_, rid, target), d in project.store.decisions.standing("pii").items()}
     finally:
         project.close()
 

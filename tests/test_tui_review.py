@@ -11,8 +11,8 @@ import pytest
 from textual.widgets import TextArea
 
 from conftest import project_with_embeddings, settle
-from workbench.services.project import Project
 from workbench.embeddings import vectors as V
+from workbench.services.project import Project
 from workbench.steps.synthetic_review.verdicts import store_verdicts
 from workbench.store import Store
 from workbench.tui.app import make_app
@@ -232,7 +232,7 @@ def categorize_decisions(path: Path) -> dict[str, object]:
     store = Store(path / ".workbench" / "workbench.db")
     try:
         prompts = {r["id"]: r["messages"][0]["content"] for r in Project.open(path).records().iter_rows(named=True)}
-        return {prompts[rid]: d.detail.get("category") for (_, rid, _), d in store.decisions("categorize").items()}
+        return {prompts[rid]: d.detail.get("category") for (_, rid, _), d in store.decisions.standing("categorize").items()}
     finally:
         store.close()
 

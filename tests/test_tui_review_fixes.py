@@ -27,7 +27,7 @@ def two_copies(tmp_path: Path, monkeypatch) -> Path:
 def keeps(path: Path) -> set[str]:
     project = Project.open(path)
     try:
-        return {k[1] for k, d in project.store.decisions("near_dedup").items() if d.action == "keep"}
+        return {k[1] for k, d in project.store.decisions.standing("near_dedup").items() if d.action == "keep"}
     finally:
         project.close()
 

@@ -20,6 +20,16 @@ Curation steps (``register_steps``)
                           raise these to tell the user something they can fix, in your words;
                           anything else a step raises is reported as a bug of the plugin.
 
+Dedup methods (``register_steps``)
+    ``PairwiseDedup``     the base class of a dedup step: implement ``similar_pairs(corpus, ctx)
+                          -> SimilarPairs`` and set ``name``, ``description``, ``reason``; the
+                          clustering, survivors, drops and the Dedup tab come with it.
+    ``Corpus``            what ``similar_pairs`` compares: ``ids``, ``texts`` (the compared
+                          turns), ``messages``, ``lengths``, ``origins``; rows from ``n_new`` on
+                          are the ``against`` set.
+    ``SimilarPairs``      what it returns: rows ``a``, ``b``, their ``similarity``, a ``measure``
+                          for any other pair among their rows, and ``stats`` for the report.
+
 Importers (``register_importers``)
     ``Importer``          the protocol an importer satisfies (name, description, binary,
                           detect, read).
@@ -64,9 +74,10 @@ from .io.jsonrows import JsonRowsImporter
 from .io.rows import RecordBuilder, text_field
 from .io.source import InputFile
 from .io.writers import Exporter
-from .records import ROLES
+from .records import ROLES, Decision
 from .steps.base import Step, StepContext, StepResult
-from .records import Decision
+from .steps.dedup.base import PairwiseDedup
+from .steps.dedup.clusters import Corpus, SimilarPairs
 
 if TYPE_CHECKING:  # only for annotations: importing Presidio here would load it for every plugin
     import polars as pl
@@ -131,6 +142,7 @@ __all__ = [
     "CategoryGuess",
     "ConfigError",
     "Conversation",
+    "Corpus",
     "Decision",
     "Exporter",
     "ImportBatch",
@@ -139,9 +151,11 @@ __all__ = [
     "InputFile",
     "JsonRowsImporter",
     "PIIRecognizerFactory",
+    "PairwiseDedup",
     "RecordBuilder",
     "RowError",
     "Sample",
+    "SimilarPairs",
     "Step",
     "StepContext",
     "StepResult",

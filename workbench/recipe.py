@@ -8,19 +8,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import polars as pl
 
 from . import layout
 from .errors import ConfigError
-from .records import conform
+from .records import Decision, conform
 from .steps.base import ProgressCallback, StepContext, result_problem
 from .steps.split import assign_split
-from .toml_file import read_toml
-from .records import Decision
 from .store import Store
+from .toml_file import read_toml
+
+if TYPE_CHECKING:
+    from .plugins import Registry
 
 DEFAULT_STEPS: list[dict[str, Any]] = [{"name": "validate"}, {"name": "exact_dedup"}, {"name": "near_dedup"}]
 
@@ -195,7 +197,7 @@ Standing = dict[tuple[str, str, str], Decision]  # (step, record id, target) -> 
 
 
 def _standing(store: Store | None) -> Standing:
-    return store.decisions() if store is not None else {}
+    return store.decisions.standing() if store is not None else {}
 
 
 def protected_rows(store: Store | None, standing: Standing | None = None) -> dict[str, str]:
@@ -229,7 +231,7 @@ def held_back_rows(records: pl.DataFrame, steps: list[Any], store: Store | None,
 def run_recipe(
     records: pl.DataFrame,
     recipe: Recipe,
-    registry: Any,
+    registry: Registry,
     *,
     store: Store | None = None,
     project_dir: Path | None = None,

@@ -66,7 +66,7 @@ def init(project: Path, inputs: tuple[Path, ...], name: str | None, fmt: str | N
     console = err_console()
     console.print(f"created project [bold]{p.name}[/] in {project}")
     if inputs:
-        imported = p.store.inputs()
+        imported = p.store.inputs.all()
         console.print(f"{sum(r['rows'] for r in imported):,} rows imported from {len(imported)} file(s); "
                       f"{sum(r['quarantined'] for r in imported):,} quarantined")
         from rich.markup import escape

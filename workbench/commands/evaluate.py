@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import Cancelled, ConfigError, WorkbenchError
+from ..errors import Cancelled, ConfigError
 
 project_argument = click.argument("project", required=False, type=click.Path(path_type=Path))
 
@@ -125,22 +125,6 @@ def generate(project: Path | None, runs: tuple[str, ...], base: bool, general: b
         p.close()
 
 
-def _default_pair(store, a: str | None, b: str | None) -> tuple[str, str]:
-    with_replies = sorted({g["model"] for g in store.generations()})
-    if len(with_replies) < 2:
-        raise WorkbenchError("fewer than two models have replies (" + (", ".join(with_replies) or "none")
-                             + "); run `workbench generate PROJECT --base --run RUN_ID` first")
-    a = a or ("base" if "base" in with_replies else with_replies[0])
-    if b is None:
-        others = [m for m in with_replies if m != a]
-        runs = [m for m in others if m.startswith("run:")]
-        b = (runs or others)[-1]  # the newest run: run ids are time stamps
-    for model in (a, b):
-        if model not in with_replies:
-            raise WorkbenchError(f"no replies stored for {model!r}; models with replies: {', '.join(with_replies)}")
-    return a, b
-
-
 @click.command()
 @project_argument
 @click.option("--a", "model_a", default=None, metavar="MODEL", help="One model (default: base).")
@@ -152,15 +136,13 @@ def _default_pair(store, a: str | None, b: str | None) -> tuple[str, str]:
 def compare(project: Path | None, model_a: str | None, model_b: str | None, per_category: int | None, seed: int,
             rater: str | None, no_tui: bool) -> None:
     """Make blind A/B pairs of two models' replies and open the Compare tab to vote on them."""
-    from ..evaluate.arena import make_pairs
+    from ..services.arena import default_models, make_set
 
     console = _console()
     p = _open(project)
     try:
-        a, b = _default_pair(p.store, model_a, model_b)
-        name = " vs ".join(sorted((a, b)))
-        new = make_pairs(p.store, a, b, per_category=per_category, seed=seed)
-        total = len(p.store.pairs(name))
+        a, b = default_models(p.store, model_a, model_b)
+        _, new, total = make_set(p.store, a, b, per_category=per_category, seed=seed)
         console.print(f"{total:,} pairs in this comparison ({new:,} new); the models stay hidden until you reveal them")
         path = p.path
     finally:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..errors import Cancelled, WorkbenchError
+from ..errors import Cancelled
 from ..train.config import CHOICES, HELP, SETTINGS
 from ..train.runs import clock
 from .base import run_command
@@ -144,14 +144,12 @@ def runs(project: Path | None, cancel_id: str | None) -> None:
     from rich.table import Table
 
     from ..services.project import Project
+    from ..services.training import RunProgress, cancel_run
     from ..train.runs import Run, list_runs
 
     project_dir = Project.open(project or Path(".")).path  # a clear error when it is not a project
     if cancel_id:
-        run = Run.open(project_dir, cancel_id)
-        if run.status() not in ("starting", "running"):
-            raise WorkbenchError(f"run {cancel_id} is not running ({run.status()})")
-        run.request_cancel()
+        cancel_run(Run.open(project_dir, cancel_id))
         _console().print(f"asked run {cancel_id} to stop; it saves a checkpoint first")
         return
     table = Table(box=box.SIMPLE_HEAD)
@@ -160,14 +158,11 @@ def runs(project: Path | None, cancel_id: str | None) -> None:
     table.add_column("how")
     for run in list_runs(project_dir):
         rec = run.read()
-        rows = run.metrics()
-        last = next((r for r in reversed(rows) if r.get("loss") is not None), {})
-        hold = next((r for r in reversed(rows) if r.get("holdout_loss") is not None), {})
-        how = ", ".join(x for x in (rec.get("mode"), rec.get("device"), (rec.get("base_model") or {}).get("label"))
-                        if x)
-        table.add_row(run.id, run.status(rec), f"{last.get('step', 0)}/{rec.get('steps_total', '?')}",
-                      f"{last['loss']:.3f}" if last.get("loss") is not None else "",
-                      f"{hold['holdout_loss']:.3f}" if hold.get("holdout_loss") is not None else "",
+        progress = RunProgress(rec, run.metrics())
+        how = ", ".join(x for x in (rec.get("mode"), rec.get("device"), progress.base_label) if x)
+        table.add_row(run.id, run.status(rec), f"{progress.step}/{rec.get('steps_total', '?')}",
+                      f"{progress.train_loss:.3f}" if progress.train_loss is not None else "",
+                      f"{progress.holdout_loss:.3f}" if progress.holdout_loss is not None else "",
                       "; ".join(x for x in (how, rec.get("error")) if x))
     Console().print(table)
 

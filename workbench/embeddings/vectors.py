@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from .encoder import PACKAGED_MODEL
 from ..errors import ConfigError
 from ..records import conversation_text
+from .encoder import PACKAGED_MODEL
 
 # Which turns are embedded; the meanings of exact_dedup's and semantic_dedup's `fields`.
 TURNS: dict[str, tuple[str, ...] | None] = {"all": None, "user": ("user",), "user_system": ("system", "user")}

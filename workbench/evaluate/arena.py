@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 from ..errors import WorkbenchError
 from ..store import Store, default_rater
 
-if TYPE_CHECKING:  # stats is owner B's module; imported at run time only where needed
-    from .stats import Vote
+if TYPE_CHECKING:  # votes is owner B's module; imported at run time only where needed
+    from .votes import Vote
 
 CHOICES = ("left", "right", "tie", "both_bad", "skip")
 UNDO = "undo"  # the reason of a vote row that withdraws the rater's earlier vote on a pair
+SIDES = ("a", "b")  # a pair's `left`: the model shown on the left; '' for imported judgements (no layout)
 
 
 @dataclass(frozen=True)
@@ -36,15 +37,27 @@ class PairView:
     right: str
 
 
-def _is_undo(vote: dict[str, Any]) -> bool:
+def is_undo(vote: dict[str, Any]) -> bool:
+    """Whether a vote row withdraws the rater's earlier vote on its pair (it is no vote itself)."""
     return vote["winner"] == "skip" and vote["reason"] == UNDO
+
+
+def has_layout(pair: dict[str, Any]) -> bool:
+    """Whether the pair says which model a rater sees on the left; imported judgements do not."""
+    return pair["left"] in SIDES
+
+
+def as_shown(pair: dict[str, Any], what: str = "reply") -> tuple[Any, Any]:
+    """(left, right) of `what` ('reply' or 'model') as a rater sees the pair."""
+    a, b = pair[f"{what}_a"], pair[f"{what}_b"]
+    return (a, b) if pair["left"] == "a" else (b, a)
 
 
 def resolve(choice: str, left: str) -> str:
     """The winner ('a', 'b', 'tie', 'both_bad', 'skip') of a key press, given which model was on the left."""
     if choice not in ("left", "right"):
         return choice
-    if left not in ("a", "b"):
+    if left not in SIDES:
         raise WorkbenchError("this pair was imported without a known layout; it cannot be voted left/right")
     shown_left = left == "a"
     return "a" if (choice == "left") == shown_left else "b"
@@ -61,21 +74,26 @@ class Arena:
     # -- what is there ------------------------------------------------------------------------
     def _pairs(self, texts: bool = True) -> list[dict[str, Any]]:
         # Imported judgements have no layout (left ''); they were judged elsewhere and are not rated here.
-        return [p for p in self.store.pairs(self.comparison, texts=texts) if p["left"] in ("a", "b")]
+        return [p for p in self.store.arena.pairs(self.comparison, texts=texts) if has_layout(p)]
 
-    def _mine(self) -> dict[int, dict[str, Any]]:
+    def standing(self) -> dict[int, dict[str, Any]]:
         """This rater's standing vote per pair (undone votes removed)."""
-        votes = self.store.votes(self.comparison, rater=self.rater)
-        return {v["pair_id"]: v for v in votes if not _is_undo(v)}
+        votes = self.store.arena.votes(self.comparison, rater=self.rater)
+        return {v["pair_id"]: v for v in votes if not is_undo(v)}
+
+    def last_vote(self) -> int | None:
+        """The pair of this rater's newest standing vote in the set: the one an undo withdraws."""
+        mine = self.standing()
+        return max(mine.values(), key=lambda v: v["seq"])["pair_id"] if mine else None
 
     def comparisons(self) -> list[str]:
-        return self.store.comparisons()
+        return self.store.arena.comparisons()
 
     def progress(self) -> tuple[int, int]:
         """(pairs this rater has voted on, pairs in the set)."""
         pairs = self._pairs(texts=False)
         ids = {p["pair_id"] for p in pairs}
-        return sum(1 for pid in self._mine() if pid in ids), len(pairs)
+        return sum(1 for pid in self.standing() if pid in ids), len(pairs)
 
     # -- rating -------------------------------------------------------------------------------
     def next_pair(self) -> PairView | None:
@@ -86,7 +104,7 @@ class Arena:
         were made, so the order is the same after a restart.
         """
         pairs = self._pairs(texts=False)
-        mine = self._mine()
+        mine = self.standing()
         done: Counter[str] = Counter()
         waiting: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for p in pairs:
@@ -98,11 +116,21 @@ class Arena:
         if not waiting:
             return None
         category = min(waiting, key=lambda c: (done[c], c))
-        p = self._pair(waiting[category][0]["pair_id"])  # only the pair shown is read in full
-        prompt = self.store.eval_prompt(p["prompt_id"]) or {}
-        left, right = (p["reply_a"], p["reply_b"]) if p["left"] == "a" else (p["reply_b"], p["reply_a"])
-        return PairView(p["pair_id"], prompt.get("messages") or [], prompt.get("reference"), prompt.get("category"),
-                        left, right)
+        return self._view(self._pair(waiting[category][0]["pair_id"]))  # only the pair shown is read in full
+
+    def view(self, pair_id: int) -> PairView | None:
+        """A pair of the set as the rater sees it, by id, whether voted on or not; None when there is
+        no such pair in the set or it has no layout."""
+        pair = self.store.arena.pair(pair_id)
+        if pair is None or not has_layout(pair) or self.comparison not in (None, pair["comparison"]):
+            return None
+        return self._view(pair)
+
+    def _view(self, pair: dict[str, Any]) -> PairView:
+        prompt = self.store.evals.prompt(pair["prompt_id"]) or {}
+        left, right = as_shown(pair)
+        return PairView(pair["pair_id"], prompt.get("messages") or [], prompt.get("reference"),
+                        prompt.get("category"), left, right)
 
     def vote(self, pair_id: int, choice: str, reason: str = "") -> None:
         """Record this rater's vote on a pair; committed before this returns."""
@@ -113,19 +141,17 @@ class Arena:
         reason = " ".join(str(reason).split())  # one line
         if reason == UNDO and winner == "skip":
             reason = "undo (typed)"  # a typed reason must not read as an undo
-        self.store.add_vote(pair_id, self.rater, choice, winner, reason, "ui")
+        self.store.arena.add_vote(pair_id, self.rater, choice, winner, reason, "ui")
 
     def undo(self) -> int | None:
         """Withdraw this rater's most recent standing vote in the set; the pair comes back. Its id, or None."""
-        mine = self._mine()
-        if not mine:
-            return None
-        last = max(mine.values(), key=lambda v: v["seq"])
-        self.store.add_vote(last["pair_id"], self.rater, "skip", "skip", UNDO, "ui")
-        return last["pair_id"]
+        last = self.last_vote()
+        if last is not None:
+            self.store.arena.add_vote(last, self.rater, "skip", "skip", UNDO, "ui")
+        return last
 
     def _pair(self, pair_id: int) -> dict[str, Any]:
-        pair = self.store.pair(pair_id)
+        pair = self.store.arena.pair(pair_id)
         if pair is None or (self.comparison is not None and pair["comparison"] != self.comparison):
             where = f" in comparison {self.comparison!r}" if self.comparison is not None else ""
             raise WorkbenchError(f"no pair {pair_id}{where}")
@@ -136,17 +162,21 @@ class Arena:
         """For each pair this rater voted on, in voting order: which model was where and who won."""
         pairs = {p["pair_id"]: p for p in self._pairs()}
         out = []
-        for v in sorted(self._mine().values(), key=lambda v: v["seq"]):
+        for v in sorted(self.standing().values(), key=lambda v: v["seq"]):
             p = pairs.get(v["pair_id"])
             if p is None:
                 continue
-            left_model, right_model = ((p["model_a"], p["model_b"]) if p["left"] == "a"
-                                       else (p["model_b"], p["model_a"]))
+            left_model, right_model = as_shown(p, "model")
             winner_model = {"a": p["model_a"], "b": p["model_b"]}.get(v["winner"])
             out.append({"pair_id": p["pair_id"], "category": p["category"], "left_model": left_model,
                         "right_model": right_model, "choice": v["choice"], "winner": v["winner"],
                         "winner_model": winner_model})
         return out
+
+
+def comparison_name(model_a: str, model_b: str) -> str:
+    """The default name of the set of pairs of two models: "<model> vs <model>", by name."""
+    return " vs ".join(sorted((model_a, model_b)))
 
 
 def left_side(seed: int, prompt_id: str) -> str:
@@ -156,7 +186,7 @@ def left_side(seed: int, prompt_id: str) -> str:
 
 def newest_settings(store: Store, model: str) -> str | None:
     """The settings of the newest replies stored for `model`."""
-    rows = store.generations(model)
+    rows = store.evals.generations(model)
     return rows[-1]["settings"] if rows else None
 
 
@@ -164,7 +194,7 @@ def shared_settings(store: Store, a: str, b: str) -> str | None:
     """The settings under which both models answered the most prompts (the newest on a tie), so a
     quick trial with other settings does not replace a full set; None when they share none."""
     seen: dict[str, dict[str, tuple[set[str], int]]] = {}
-    for g in store.generations():  # oldest first: the last rowid seen is the newest
+    for g in store.evals.generations():  # oldest first: the last rowid seen is the newest
         if g["model"] in (a, b):
             ids, _ = seen.setdefault(g["settings"], {}).get(g["model"], (set(), 0))
             ids.add(g["prompt_id"])
@@ -187,14 +217,14 @@ def make_pairs(store: Store, model_a: str, model_b: str, *, comparison: str | No
     a, b = sorted((model_a, model_b))
     if per_category is not None and per_category < 1:
         raise WorkbenchError(f"--per-category must be at least 1, got {per_category}")
-    comparison = comparison or f"{a} vs {b}"
+    comparison = comparison or comparison_name(a, b)
     shared = settings or shared_settings(store, a, b)
     replies: dict[str, dict[str, str]] = {}
     for model in (a, b):
         chosen = shared or newest_settings(store, model)
-        rows = store.generations(model, chosen) if chosen else []
+        rows = store.evals.generations(model, chosen) if chosen else []
         if not rows:
-            known = ", ".join(sorted({g["model"] for g in store.generations()})) or "none yet"
+            known = ", ".join(sorted({g["model"] for g in store.evals.generations()})) or "none yet"
             raise WorkbenchError(f"no replies stored for {model!r}" + (" with those settings" if settings else "")
                                  + f"; run `workbench generate` first (models with replies: {known})")
         replies[model] = {g["prompt_id"]: g["reply"] for g in rows}  # newest last, so it wins
@@ -202,10 +232,10 @@ def make_pairs(store: Store, model_a: str, model_b: str, *, comparison: str | No
     if not common:
         raise WorkbenchError(f"{a!r} and {b!r} have no prompt in common with stored replies; generate both "
                              "with the same prompts")
-    prompts = {p["prompt_id"]: p for p in store.eval_prompts()}
+    prompts = {p["prompt_id"]: p for p in store.evals.prompts()}
     chosen_ids = common
     if per_category is not None:
-        existing = {p["prompt_id"] for p in store.pairs(comparison) if (p["model_a"], p["model_b"]) == (a, b)}
+        existing = {p["prompt_id"] for p in store.arena.pairs(comparison) if (p["model_a"], p["model_b"]) == (a, b)}
         by_category: dict[str, list[str]] = defaultdict(list)
         for pid in common:
             by_category[(prompts.get(pid) or {}).get("category") or ""].append(pid)
@@ -216,7 +246,7 @@ def make_pairs(store: Store, model_a: str, model_b: str, *, comparison: str | No
             random.Random(f"{seed}:sample:{category}").shuffle(fresh)
             chosen_ids += have + fresh[: max(0, per_category - len(have))]
         chosen_ids.sort()
-    return store.add_pairs(
+    return store.arena.add_pairs(
         {"comparison": comparison, "prompt_id": pid, "model_a": a, "model_b": b, "reply_a": replies[a][pid],
          "reply_b": replies[b][pid], "left": left_side(seed, pid), "seed": seed}
         for pid in chosen_ids)
@@ -228,9 +258,9 @@ def load_votes(store: Store, comparison: str | None = None, with_metric: bool = 
     With `with_metric`, each vote says which reply ROUGE-L against the reference prefers
     (None where the prompt has no reference).
     """
-    from .stats import Vote
+    from .votes import Vote
 
-    rows = [v for v in store.votes(comparison) if not _is_undo(v)]
+    rows = [v for v in store.arena.votes(comparison) if not is_undo(v)]
     preferred: dict[int, str | None] = {}
     if with_metric:
         from .metrics import metric_winner

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..errors import Cancelled, ConfigError, WorkbenchError
+from .project import EvalProject
 
 Echo = Callable[[str], None]
 Progress = Callable[[str, int, int], None]
@@ -84,7 +85,7 @@ class GenerateSummary:
 
 # -- which models -------------------------------------------------------------------------------------
 
-def resolve_targets(project: Any, runs: Sequence[str], base: bool, echo: Echo | None = None) -> list[Target]:
+def resolve_targets(project: EvalProject, runs: Sequence[str], base: bool, echo: Echo | None = None) -> list[Target]:
     """The base model and each run's adapter. The runs must share one base model; with no run,
     the base is the project's [train] base_model."""
     from ..train.runs import Run
@@ -121,7 +122,7 @@ def resolve_targets(project: Any, runs: Sequence[str], base: bool, echo: Echo | 
                                    toml_where=f"{project.path / 'workbench.toml'} [train]").base_model
             resolved = resolve_base_model(setting, project.path, echo)
             base_target = Target(BASE, "base", resolved.path, resolved.label)
-        known = project.store.eval_models().get(BASE)
+        known = project.store.evals.models().get(BASE)
         if known and known["detail"].get("base_path") not in (None, base_target.base_path):
             raise WorkbenchError(
                 f"'base' already has replies from {known['detail'].get('base_label')} "
@@ -131,7 +132,7 @@ def resolve_targets(project: Any, runs: Sequence[str], base: bool, echo: Echo | 
     return targets
 
 
-def collect_prompts(project: Any, targets: Sequence[Target], general: bool, general_file: Path | None,
+def collect_prompts(project: EvalProject, targets: Sequence[Target], general: bool, general_file: Path | None,
                     limit: int | None, per_category: int | None, echo: Echo | None = None) -> list[dict[str, Any]]:
     """Holdout prompts of the export(s) the runs trained on (the newest export when only the base
     answers), plus general prompts; stored in the project and cut by limit/per_category."""
@@ -160,9 +161,9 @@ def collect_prompts(project: Any, targets: Sequence[Target], general: bool, gene
             prompts.setdefault(p["prompt_id"], p)
     if not prompts:
         raise WorkbenchError("no prompts to answer: the export has no holdout rows and general prompts are off")
-    project.store.add_eval_prompts(prompts.values())
+    project.store.evals.add_prompts(prompts.values())
     # Answer what the store holds for each id (an id keeps its first text).
-    stored = {p["prompt_id"]: p for p in project.store.eval_prompts()}
+    stored = {p["prompt_id"]: p for p in project.store.evals.prompts()}
     return select([stored[pid] for pid in sorted(prompts)], limit, per_category)
 
 
@@ -281,7 +282,7 @@ def context_limit(model: Any) -> int | None:
     return getattr(model.config, "max_position_embeddings", None)
 
 
-def generate(project: Any, runs: Sequence[str] = (), base: bool = False, *, general: bool = True,
+def generate(project: EvalProject, runs: Sequence[str] = (), base: bool = False, *, general: bool = True,
              general_file: Path | None = None, limit: int | None = None, per_category: int | None = None,
              settings: GenerationSettings | None = None, threads: int | None = None, device: str = "cpu",
              progress: Progress | None = None, echo: Echo | None = None,
@@ -302,7 +303,7 @@ def generate(project: Any, runs: Sequence[str] = (), base: bool = False, *, gene
     store = project.store
     todo_by_model = {}
     for t in targets:
-        done = store.generated_prompt_ids(t.model, key)
+        done = store.evals.generated_prompt_ids(t.model, key)
         todo_by_model[t.model] = [p for p in prompts if p["prompt_id"] not in done]
         summary.stored[t.model] = len(prompts) - len(todo_by_model[t.model])
         summary.new[t.model] = 0
@@ -318,7 +319,7 @@ def generate(project: Any, runs: Sequence[str] = (), base: bool = False, *, gene
     torch.set_num_threads(threads or default_threads())
     for t in targets:
         todo = todo_by_model[t.model]
-        store.add_eval_model(t.model, t.kind, t.detail())
+        store.evals.add_model(t.model, t.kind, t.detail())
         if not todo:
             continue
         label = t.model
@@ -345,8 +346,8 @@ def generate(project: Any, runs: Sequence[str] = (), base: bool = False, *, gene
             seed_key = ",".join(p["prompt_id"] for p, _ in chunk)
             tick = (lambda n, m=t.model: on_token(m, n, settings.max_new_tokens)) if on_token else None
             replies = generate_batch(model, tokenizer, [ids for _, ids in chunk], settings, seed_key, tick)
-            store.add_generations((p["prompt_id"], t.model, key, text, n)
-                                  for (p, _), (text, n) in zip(chunk, replies))
+            store.evals.add_generations((p["prompt_id"], t.model, key, text, n)
+                                        for (p, _), (text, n) in zip(chunk, replies))
             summary.new[t.model] += len(chunk)
             done += len(chunk)
             if progress:

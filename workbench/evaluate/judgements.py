@@ -125,25 +125,25 @@ def import_judgements(store: Store, file: Path, comparison: str | None = None) -
     source = f"import:{file.name}"
     summary = ImportSummary(rows=len(rows))
     with store.transaction():
-        store.add_eval_prompts({"prompt_id": r["prompt_id"], "source": "imported", "category": r["category"],
+        store.evals.add_prompts({"prompt_id": r["prompt_id"], "source": "imported", "category": r["category"],
                                 "messages": r["messages"], "reference": None,
                                 "origin": {"file": str(file), "line": r["line"]}} for r in rows)
         models = sorted({m for r in rows for m in (r["model_a"], r["model_b"])})
         for model in models:
-            store.add_eval_model(model, "external", {"file": str(file)}, replace=False)
+            store.evals.add_model(model, "external", {"file": str(file)}, replace=False)
         first_line: dict[tuple[str, str, str, str], int] = {}
         votes = []
         latest: dict[tuple[int, str], str] = {}
-        standing = {(v["pair_id"], v["rater"]): v for v in store.votes()}
+        standing = {(v["pair_id"], v["rater"]): v for v in store.arena.votes()}
         for r in rows:
             name = comparison or f"{r['model_a']} vs {r['model_b']}"
             key = (name, r["prompt_id"], r["model_a"], r["model_b"])
-            summary.pairs_added += store.add_pairs([{"comparison": name, "prompt_id": r["prompt_id"],
-                                                     "model_a": r["model_a"], "model_b": r["model_b"],
-                                                     "reply_a": r["reply_a"], "reply_b": r["reply_b"],
-                                                     "left": "", "seed": 0}])
-            pair_id = store.pair_id(*key)
-            pair = store.pair(pair_id)
+            summary.pairs_added += store.arena.add_pairs([{"comparison": name, "prompt_id": r["prompt_id"],
+                                                           "model_a": r["model_a"], "model_b": r["model_b"],
+                                                           "reply_a": r["reply_a"], "reply_b": r["reply_b"],
+                                                           "left": "", "seed": 0}])
+            pair_id = store.arena.pair_id(*key)
+            pair = store.arena.pair(pair_id)
             if (pair["reply_a"], pair["reply_b"]) != (r["reply_a"], r["reply_b"]):
                 earlier = f"line {first_line[key]}" if key in first_line else "an earlier import or generation"
                 raise InputError(str(file), f"the same prompt and models as {earlier} but different responses; "
@@ -157,7 +157,7 @@ def import_judgements(store: Store, file: Path, comparison: str | None = None) -
                 summary.already_stored += 1
                 continue
             votes.append((pair_id, rater, "", winner, "", source))
-        store.add_votes(votes)
+        store.arena.add_votes(votes)
     summary.votes_added = len(votes)
     summary.models = models
     summary.raters = sorted({r["rater"] or file.name for r in rows})
@@ -175,13 +175,13 @@ class PreferenceSummary:
 
 def preference_rows(store: Store, comparison: str | None = None) -> tuple[list[dict[str, Any]], PreferenceSummary]:
     """One {"prompt", "chosen", "rejected"} row per decisive standing vote, in pair and rater order."""
-    from .arena import _is_undo
+    from .arena import is_undo
 
     summary = PreferenceSummary()
-    prompts = {p["prompt_id"]: p for p in store.eval_prompts()}
+    prompts = {p["prompt_id"]: p for p in store.evals.prompts()}
     rows = []
     directions: dict[int, set[str]] = {}
-    votes = sorted((v for v in store.votes(comparison) if not _is_undo(v)), key=lambda v: (v["pair_id"], v["rater"]))
+    votes = sorted((v for v in store.arena.votes(comparison) if not is_undo(v)), key=lambda v: (v["pair_id"], v["rater"]))
     for v in votes:
         if v["winner"] not in ("a", "b"):
             summary.left_out[v["winner"]] = summary.left_out.get(v["winner"], 0) + 1

@@ -70,9 +70,9 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
 
 def _newest_replies(store: Store) -> list[dict[str, Any]]:
     """One reply per (prompt, model): the newest, joined with its prompt."""
-    prompts = {p["prompt_id"]: p for p in store.eval_prompts()}
+    prompts = {p["prompt_id"]: p for p in store.evals.prompts()}
     newest: dict[tuple[str, str], dict[str, Any]] = {}
-    for g in store.generations():  # oldest first, so the newest overwrites
+    for g in store.evals.generations():  # oldest first, so the newest overwrites
         if g["prompt_id"] in prompts:
             newest[(g["prompt_id"], g["model"])] = g
     out = []

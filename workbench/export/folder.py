@@ -29,8 +29,8 @@ import polars as pl
 from .. import __version__
 from ..errors import WorkbenchError
 from ..recipe import Recipe, RecipeOutcome
-from .card import data_card
 from ..records import UNLABELLED
+from .card import data_card
 from .verify import sha256_file
 
 MARKER = ".workbench-export"

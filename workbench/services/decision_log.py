@@ -90,7 +90,7 @@ def stored_votes(store) -> list[LoggedVote]:
     """Every vote ever cast in the project (undos included), oldest first."""
     return [LoggedVote(v["prompt_id"], v["comparison"], v["model_a"], v["model_b"], v["rater"], v["choice"],
                        v["winner"], v["reason"], v["source"], v["created_at"])
-            for v in store.votes(newest=False)]
+            for v in store.arena.votes(newest=False)]
 
 
 def from_line(obj: Any) -> Decision | LoggedVote:
@@ -147,7 +147,7 @@ def write_log(store, path: Path | None, force: bool = False) -> int:
     The file is written under a temporary name and renamed, and an existing file is replaced only
     with `force`: the log never overwrites what a user wrote by accident.
     """
-    lines = [to_line(d) for d in store.decision_log()] + [vote_line(v) for v in stored_votes(store)]
+    lines = [to_line(d) for d in store.decisions.log()] + [vote_line(v) for v in stored_votes(store)]
     data = b"".join(orjson.dumps(line) + b"\n" for line in lines)
     if path is None:
         import sys
@@ -205,8 +205,8 @@ def import_log(store, path: Path, record_ids: Iterable[str]) -> ImportReport:
     transaction for each kind."""
     entries = read_log(path)
     known = set(record_ids)
-    have = {_identity(d) for d in store.decision_log()}
-    standing = store.decisions()
+    have = {_identity(d) for d in store.decisions.log()}
+    standing = store.decisions.standing()
     cast = stored_votes(store)
     votes_had = {v.identity() for v in cast}
     # The standing vote per pair and rater: the newest by the time it was cast (the store's rule).
@@ -216,7 +216,7 @@ def import_log(store, path: Path, record_ids: Iterable[str]) -> ImportReport:
     votes: list[tuple] = []
     for number, d in entries:
         if isinstance(d, LoggedVote):
-            pair_id = store.pair_id(*d.pair)
+            pair_id = store.arena.pair_id(*d.pair)
             if pair_id is None:
                 report.skipped.append((number, f"no blind pair for prompt {d.prompt_id} in comparison "
                                                f"{d.comparison} ({d.model_a} vs {d.model_b}) in this project"))
@@ -243,9 +243,9 @@ def import_log(store, path: Path, record_ids: Iterable[str]) -> ImportReport:
         have.add(_identity(d))
         todo.append(d)
     if todo:
-        store.decide_many(todo)
+        store.decisions.decide_many(todo)
     if votes:
-        store.add_votes([v if v[6] else v[:6] for v in votes])
+        store.arena.add_votes([v if v[6] else v[:6] for v in votes])
     report.added = len(todo) + len(votes)
     return report
 

@@ -1,9 +1,11 @@
 """Reviewing duplicate clusters: what the Dedup screen shows and the decisions it records.
 
-The clusters are computed on the rows as they reach the dedup step in the project's recipe
-(after validate, exact_dedup, ...), with the same code the step runs, so the screen shows what
-an export will drop. Pairs are found once; after each decision only the cheap clustering is
-redone. Every decision is one committed transaction in the project store.
+The dedup steps are the project's registered pairwise dedup methods (built-in or a plugin's,
+see workbench.steps.dedup.base): :func:`dedup_steps` lists them for the screen. The clusters are
+computed on the rows as they reach the dedup step in the project's recipe (after validate,
+exact_dedup, ...), with the same code the step runs, so the screen shows what an export will
+drop. Pairs are found once; after each decision only the cheap clustering is redone. Every
+decision is one committed transaction in the project store.
 """
 
 from __future__ import annotations
@@ -12,16 +14,20 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from ..errors import ConfigError, WorkbenchError
 from ..recipe import Recipe, StepSpec, protected_rows
-from ..steps.dedup.clusters import Cluster, Corpus, SimilarPairs, build_corpus, human_choices, resolve
 from ..records import Decision
+from ..steps.dedup.base import is_pairwise_dedup
+from ..steps.dedup.clusters import Cluster, Corpus, SimilarPairs, build_corpus, human_choices, resolve
 from .rows import rows_before, step_context
 
-DEDUP_STEPS = ("near_dedup", "semantic_dedup")
+if TYPE_CHECKING:
+    from .project import Project
+
 CHEAP_STEPS = ("validate", "exact_dedup")  # what runs before a dedup step the recipe does not have yet
 
 
@@ -43,7 +49,7 @@ class ReviewSet:
 
     def recluster(self, store) -> None:
         """Apply the standing decisions again (after the reviewer changed one)."""
-        human = {(d.record_id, d.target): d for d in store.decisions(self.step.name).values()}
+        human = {(d.record_id, d.target): d for d in store.decisions.standing(self.step.name).values()}
         keep, drop = human_choices(human)
         # As in the export: a copy a person accepted or edited elsewhere survives unless chosen against.
         self.protected = protected_rows(store)
@@ -67,14 +73,53 @@ class ReviewSet:
         return None
 
 
-def dedup_step_names(recipe: Recipe) -> list[str]:
-    return [s.name for s in recipe.steps if s.name in DEDUP_STEPS]
+# -- which dedup steps --------------------------------------------------------------------------
+def _methods(project: Project) -> dict[str, type]:
+    """The project's registered dedup methods by name, in registration order (built-ins first)."""
+    try:
+        steps = project.registry().steps
+    except WorkbenchError:  # a broken plugins setting: the built-ins; finding clusters says what is wrong
+        from ..steps import BUILTIN_STEPS
+
+        steps = {s.name: s for s in BUILTIN_STEPS}
+    return {name: cls for name, cls in steps.items() if is_pairwise_dedup(cls)}
 
 
-def review_set(project, step_name: str = "near_dedup",
+def dedup_steps(project: Project) -> list[str]:
+    """The dedup steps the Dedup tab offers: the recipe's, in recipe order, then every other
+    registered dedup method (built-in or a plugin's) in registration order."""
+    methods = _methods(project)
+    try:
+        recipe = project.recipe()
+    except WorkbenchError:  # the tab still opens; finding clusters reports the problem
+        recipe = Recipe()
+    in_recipe = list(dict.fromkeys(s.name for s in recipe.steps if s.name in methods))
+    return in_recipe + [name for name in methods if name not in in_recipe]
+
+
+def opening_dedup_step(project: Project) -> str:
+    """The step the Dedup tab shows first: the first listed one whose copies may differ (exact
+    copies are the least worth a reviewer's time), else the first one."""
+    methods = _methods(project)
+    names = dedup_steps(project)
+    return next((n for n in names if not methods[n].identical_only), names[0] if names else "near_dedup")
+
+
+def next_dedup_step(project: Project, current: str) -> str:
+    """The step after `current` in :func:`dedup_steps`, round the list."""
+    names = dedup_steps(project)
+    if current not in names:
+        return names[0] if names else current
+    return names[(names.index(current) + 1) % len(names)]
+
+
+def review_set(project: Project, step_name: str = "near_dedup",
                progress: Callable[[str, int, int], None] | None = None,
                cancelled: Callable[[], bool] = lambda: False) -> ReviewSet:
     """Find the clusters of `step_name` in the project, as the recipe would see them."""
+    if step_name in project.registry().steps and step_name not in _methods(project):
+        raise ConfigError(f"step '{step_name}' is not a dedup step; the dedup steps are "
+                          f"{', '.join(dedup_steps(project))}")
     # Not in the recipe yet: preview it with defaults after the cheap steps.
     records, spec, recipe = rows_before(project, step_name, progress=progress, cancelled=cancelled,
                                         absent=lambda specs: [s for s in specs if s.name in CHEAP_STEPS])
@@ -93,7 +138,7 @@ def review_set(project, step_name: str = "near_dedup",
 
 # -- decisions ---------------------------------------------------------------------------------
 def _commit(store, step: str, items: list[tuple[str, str]], rater: str | None) -> None:
-    store.decide_many([Decision(rid, action, step=step, rater=rater) for rid, action in items])
+    store.decisions.decide_many([Decision(rid, action, step=step, rater=rater) for rid, action in items])
 
 
 def choose_survivor(store, step: str, cluster: Cluster, record_id: str, rater: str | None = None) -> None:

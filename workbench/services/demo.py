@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import WorkbenchError
 from .project import Project, is_project
 
-SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 DEMO_INPUTS = [SAMPLE_DATA / "support" / "support_chats.jsonl"]
 
 # Quillfield's own product, feature and partner names: not people, though the small spaCy model

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from ..errors import WorkbenchError
 from ..export.folder import (ExportInfo, ExportResult, Protected, check_out_dir, default_export_dir, ensure_out_dir,
-                     write_export)
+                             write_export)
 from ..io import ImportOptions, finalize_ids, read_input
-from ..steps.pii.leak import leak_check, raise_on_leak, scrub_quarantine
 from ..plugins import load_registry, report_errors
 from ..recipe import Recipe, load_recipe, run_recipe
 from ..steps.base import ProgressCallback
+from ..steps.pii.leak import leak_check, raise_on_leak, scrub_quarantine
+
+if TYPE_CHECKING:
+    from .project import Project
 
 Echo = Callable[[str], None]
 
@@ -106,7 +110,7 @@ def export_target(out: str | Path, *, project_dir: str | Path | None = None, inp
         project.close()
 
 
-def project_protected(project) -> list[Protected]:
+def project_protected(project: Project) -> list[Protected]:
     """The project folder and its input files (as recorded, read from here and from the project)."""
     protected: list[Protected] = [(project.path, f"the workbench project {project.path}")]
     paths = {str(row["path"]) for row in project.inputs()}

@@ -14,11 +14,14 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..export.folder import WORK_FOLDER, remove_export_folder
 from ..export.leftovers import export_leftovers
 from ..procs import pid_alive
+
+if TYPE_CHECKING:
+    from .project import Project
 
 KEEP_NEWEST = 3
 SNAPSHOT_ID = re.compile(r"^(s(\d+)-[^.]+)\.")
@@ -58,7 +61,7 @@ class Plan:
         return sum(1 for item in self.remove if item.kind == kind)
 
 
-def snapshot_references(project: Any) -> dict[str, str]:
+def snapshot_references(project: Project) -> dict[str, str]:
     """Snapshot id -> what uses it: exports (under PROJECT/exports and those the audit log names
     elsewhere), training runs and comparison models."""
     refs: dict[str, str] = {}
@@ -80,12 +83,12 @@ def snapshot_references(project: Any) -> dict[str, str]:
     for record in sorted(runs.glob("*/run.json")) if runs.is_dir() else []:
         export = _read_json(record).get("export") or {}
         note(export.get("snapshot") if isinstance(export, dict) else None, f"run {record.parent.name}")
-    for model, info in project.store.eval_models().items():
+    for model, info in project.store.evals.models().items():
         note((info.get("detail") or {}).get("snapshot"), f"comparison model {model}")
     return refs
 
 
-def plan(project: Any, keep_newest: int = KEEP_NEWEST) -> Plan:
+def plan(project: Project, keep_newest: int = KEEP_NEWEST) -> Plan:
     """What `workbench gc` keeps and removes in `project` (an open workbench.services.project.Project)."""
 
     keep: list[Item] = []
@@ -149,7 +152,7 @@ def apply(gc_plan: Plan) -> int:
     return freed
 
 
-def prune_snapshots(project: Any, keep_newest: int = KEEP_NEWEST) -> None:
+def prune_snapshots(project: Project, keep_newest: int = KEEP_NEWEST) -> None:
     """Remove the recipe snapshots `plan` would; housekeeping never fails the run that asks."""
     try:
         gc_plan = plan(project, keep_newest)

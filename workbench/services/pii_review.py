@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from ..steps.pii.findings import parse_key, span_key
+
+if TYPE_CHECKING:
+    from .project import Project
 
 STEP = "pii"
 
@@ -54,10 +57,10 @@ class ReviewQueue:
         self.index = {r.id: i for i, r in enumerate(records)}
 
     @classmethod
-    def load(cls, project: Any) -> "ReviewQueue":
+    def load(cls, project: Project) -> "ReviewQueue":
         store = project.store
-        rows = store.pii_findings()
-        decisions = {(rid, target): d for (_, rid, target), d in store.decisions(STEP).items() if target}
+        rows = store.pii.findings()
+        decisions = {(rid, target): d for (_, rid, target), d in store.decisions.standing(STEP).items() if target}
         ids = sorted({r["record_id"] for r in rows} | {rid for rid, _ in decisions})
         if not ids:
             return cls([])
@@ -131,8 +134,8 @@ class ReviewQueue:
         """Commit accept / reject for one span now."""
         rec = self.records[record]
         s = rec.spans[span]
-        store.decide(STEP, rec.id, action, reason=reason, target=s.key,
-                     detail={"entity": s.entity, "turn": s.turn, "start": s.start, "end": s.end})
+        store.decisions.decide(STEP, rec.id, action, reason=reason, target=s.key,
+                               detail={"entity": s.entity, "turn": s.turn, "start": s.start, "end": s.end})
         s.status = "accepted" if action == "accept" else "rejected"
         return s
 
@@ -144,7 +147,7 @@ class ReviewQueue:
         todo = [(rec, s) for rec in self.records for s in rec.spans
                 if s.status == "pending" and " ".join(s.value.split()).casefold() == key]
         if todo:
-            store.decide_many([
+            store.decisions.decide_many([
                 Decision(rec.id, "reject", reason, {"entity": s.entity, "turn": s.turn, "start": s.start,
                                                     "end": s.end}, s.key, step=STEP)
                 for rec, s in todo])
@@ -156,7 +159,7 @@ class ReviewQueue:
         """Withdraw the reviewer's decision on a span (a `revert` row; nothing is deleted)."""
         rec = self.records[record]
         s = rec.spans[span]
-        store.decide(STEP, rec.id, "revert", target=s.key)
+        store.decisions.decide(STEP, rec.id, "revert", target=s.key)
         if s.status == "added":
             rec.spans.remove(s)
         else:
@@ -177,7 +180,7 @@ class ReviewQueue:
                     added.append(ReviewSpan(turn, start, end, entity, 1.0, "reviewer", text, "added"))
                 start = content.find(text, end)
         if added:
-            store.decide_many([_flag_decision(rec.id, s) for s in added])
+            store.decisions.decide_many([_flag_decision(rec.id, s) for s in added])
             rec.spans.extend(added)
             rec.spans.sort(key=lambda s: (s.turn, s.start, s.end))
         return added
@@ -189,7 +192,7 @@ class ReviewQueue:
         todo = [(rec, s) for rec in self.records for s in rec.spans
                 if s.status == "pending" and (entity is None or s.entity == entity) and s.score >= min_score]
         if todo:
-            store.decide_many([
+            store.decisions.decide_many([
                 Decision(rec.id, "accept", "bulk", {"entity": s.entity, "min_score": min_score}, s.key, step=STEP)
                 for rec, s in todo])
             for _, s in todo:
@@ -216,7 +219,7 @@ def _flag_span(rec: ReviewRecord, target: str, detail: dict[str, Any]) -> Review
 
 
 # -- what the PII tab runs ---------------------------------------------------------------------
-def allow_list_path(project: Any):
+def allow_list_path(project: Project):
     """The allow-list file of the recipe's pii step (or the default one)."""
     from ..errors import WorkbenchError
     from ..steps.pii.step import ALLOW_LIST_FILE, Pii
@@ -229,7 +232,7 @@ def allow_list_path(project: Any):
     return step.allow_file(project.path) or project.path / ALLOW_LIST_FILE
 
 
-def scan_project(project: Any, progress: Any, cancelled: Any) -> str:
+def scan_project(project: Project, progress: Any, cancelled: Any) -> str:
     """Find PII: the whole recipe when it has a pii step, else the step with its defaults.
 
     Returns a note for the user ("" when the recipe ran).

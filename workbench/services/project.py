@@ -9,19 +9,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import tomli_w
 
 from ..errors import ConfigError, InputError, WorkbenchError
 from ..files import write_atomically
-from ..layout import CONFIG, cache_dir, snapshots_dir, state_dir, store_path
 from ..io import ImportOptions, ImportResult, finalize_ids, read_input
-from ..records import conform, empty_frame
+from ..layout import CONFIG, cache_dir, snapshots_dir, state_dir, store_path
 from ..recipe import Recipe, RecipeOutcome, recipe_from_dict, run_recipe
+from ..records import conform, empty_frame
 from ..steps.base import ProgressCallback
 from ..store import Store
+
+if TYPE_CHECKING:
+    from ..plugins import Registry
 
 
 
@@ -145,7 +148,7 @@ class Project:
     def recipe(self) -> Recipe:
         return recipe_from_dict(self.config.get("recipe", {}), f"{self.path / CONFIG} [recipe]")
 
-    def registry(self):
+    def registry(self) -> Registry:
         if self._registry is None:
             from ..plugins import load_registry
 
@@ -161,7 +164,7 @@ class Project:
         """Read every file first; only when all can be read do they join the project."""
         results = _read_all(inputs, options, self.registry())
         if not force:
-            known = {row["sha256"]: row["path"] for row in self.store.inputs()}
+            known = {row["sha256"]: row["path"] for row in self.store.inputs.all()}
             for r in results:
                 if r.sha256 in known:
                     raise WorkbenchError(
@@ -182,7 +185,7 @@ class Project:
                     "quarantined": sum(len(r.quarantine) for r in results)},
         )
         for r in results:
-            self.store.add_input(r.path, r.format, r.sha256, r.records.height, r.quarantine)
+            self.store.inputs.add(r.path, r.format, r.sha256, r.records.height, r.quarantine)
         lines = []
         for r in results:
             entry: dict[str, Any] = {"path": r.path, "format": r.format}
@@ -196,10 +199,10 @@ class Project:
                                            "quarantined": [len(r.quarantine) for r in results]})
 
     def inputs(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.store.inputs()]
+        return [dict(r) for r in self.store.inputs.all()]
 
     def quarantine(self) -> list[dict[str, Any]]:
-        return self.store.quarantine()
+        return self.store.inputs.quarantine()
 
     # -- snapshots ----------------------------------------------------------------------------
     def snapshots(self) -> list[Snapshot]:

@@ -9,7 +9,7 @@ plugins and the people's standing decisions for it. This module is the one place
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -17,15 +17,18 @@ from ..recipe import Recipe, StepSpec, run_recipe
 from ..records import Decision, empty_frame
 from ..steps.base import StepContext
 
+if TYPE_CHECKING:
+    from .project import Project
+
 Progress = Callable[[str, int, int], None] | None
 
 
-def human_decisions(project: Any, step: str) -> dict[tuple[str, str], Decision]:
+def human_decisions(project: Project, step: str) -> dict[tuple[str, str], Decision]:
     """The people's standing decisions for `step`, as a step's context holds them."""
-    return {(d.record_id, d.target): d for d in project.store.decisions(step).values()}
+    return {(d.record_id, d.target): d for d in project.store.decisions.standing(step).values()}
 
 
-def step_context(project: Any, step: str, progress: Progress = None,
+def step_context(project: Project, step: str, progress: Progress = None,
                  cancelled: Callable[[], bool] = lambda: False, **extra: Any) -> StepContext:
     """The context `step` gets when a screen runs it on its own: this project's folder, cache, store
     and plugins. `extra` sets the other fields (`human`, `protected`, `held_back`)."""
@@ -44,7 +47,7 @@ def prefix_before(specs: Sequence[StepSpec], step: str, before: Sequence[str] = 
     return list(specs[:min(later) if later else len(specs)]), None
 
 
-def rows_before(project: Any, step: str, before: Sequence[str] = (), progress: Progress = None,
+def rows_before(project: Project, step: str, before: Sequence[str] = (), progress: Progress = None,
                 cancelled: Callable[[], bool] = lambda: False,
                 absent: Callable[[Sequence[StepSpec]], list[StepSpec]] | None = None,
                 ) -> tuple[pl.DataFrame, StepSpec | None, Recipe]:

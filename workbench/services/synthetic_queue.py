@@ -11,18 +11,33 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
+from ..agreement import Agreement, agreement
 from ..errors import WorkbenchError
 from ..records import Decision
-from ..agreement import Agreement, agreement
 from ..steps.synthetic_review.signals import SignalScorer, Signals, nearest_reference
-from ..steps.synthetic_review.verdicts import STEP, Outcome, combine, store_verdicts
+from ..steps.synthetic_review.verdicts import STEP, Outcome, combine, store_verdicts, undo_verdict, verdict_decision
+
+if TYPE_CHECKING:
+    from .project import Project
 
 SHOW = ("to review", "all", "judged by me", "disputed")
+
+
+def position_after(listed: list[int], index: int, show: str, pos: int) -> int:
+    """Where a list of row indices (`listed`, at `pos`) stands after a verdict on row `index`: at
+    the next row after it (the judged one may have left a 'to review' list); past the end, at the
+    top of a 'to review' list (the rows skipped are still to do), else at the last row."""
+    later = [i for i, row in enumerate(listed) if row > index]
+    if later:
+        return later[0]
+    if listed:
+        return 0 if show == "to review" else len(listed) - 1
+    return pos
 
 
 @dataclass(frozen=True)
@@ -36,7 +51,7 @@ class ReviewSettings:
     in_recipe: bool = False
 
 
-def review_settings(project) -> ReviewSettings:
+def review_settings(project: Project) -> ReviewSettings:
     try:
         recipe = project.recipe()
         spec = next((s for s in recipe.steps if s.name == STEP), None)
@@ -48,7 +63,7 @@ def review_settings(project) -> ReviewSettings:
     return ReviewSettings(tuple(step.origins), step.min_verdicts, step.rule, step.unreviewed, True)
 
 
-def removed_elsewhere(project) -> dict[str, dict[str, Any]]:
+def removed_elsewhere(project: Project) -> dict[str, dict[str, Any]]:
     """{record id: its removed row} for rows the last recipe run removed in another step."""
     runs = [s for s in project.snapshots() if s.manifest.get("step") == "recipe"]
     removed = runs[-1].removed() if runs else None
@@ -57,7 +72,7 @@ def removed_elsewhere(project) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in removed.filter(pl.col("step") != STEP).iter_rows(named=True)}
 
 
-def rows_to_review(project, origins: tuple[str, ...],
+def rows_to_review(project: Project, origins: tuple[str, ...],
                    judged: frozenset[str] | set[str] = frozenset()) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows needing review, human reference rows) from the project's latest import.
 
@@ -104,7 +119,7 @@ class ReviewQueue:
         self._nearest: tuple[list[str | None], list[float | None]] | None = None
 
     @classmethod
-    def load(cls, project, rater: str) -> ReviewQueue:
+    def load(cls, project: Project, rater: str) -> ReviewQueue:
         settings = review_settings(project)
         verdicts = store_verdicts(project.store)
         rows, reference = rows_to_review(project, settings.origins, set(verdicts))
@@ -152,6 +167,38 @@ class ReviewQueue:
             by_rater.pop(self.rater, None)
         else:
             by_rater[self.rater] = decision
+
+    def edited(self, index: int) -> list[dict[str, str]] | None:
+        """The messages as this reviewer edited them, or None when their verdict is not an edit."""
+        mine = self.mine(index)
+        return mine.detail.get("messages") if mine is not None and mine.action == "edit" else None
+
+    def judge(self, store: Any, index: int, action: str, **kwargs: Any) -> Decision:
+        """Commit this reviewer's verdict on row `index` (one transaction), then note it here.
+        ValueError (nothing stored): not a valid verdict, e.g. an edit that leaves no reply."""
+        decision = verdict_decision(self.ids[index], self.rater, action, **kwargs)
+        store.decisions.decide_many([decision])
+        self.noted(index, decision)
+        return decision
+
+    def withdraw(self, store: Any, record_id: str) -> int:
+        """Withdraw this reviewer's verdict on the row, in the store and here; returns its index."""
+        undo_verdict(store, record_id, self.rater)
+        index = self.position[record_id]
+        self.noted(index, None)
+        return index
+
+    def to_undo(self, index: int | None, show: str, history: list[str]) -> str | None:
+        """The row whose verdict an undo withdraws: the row on screen (`index`) when this reviewer
+        judged it and the list shows judged rows, else the latest of `history` (the rows judged in
+        this session, taken off it) that still has their verdict; None when there is none."""
+        if index is not None and self.mine(index) is not None and show != "to review":
+            return self.ids[index]
+        while history:
+            candidate = history.pop()
+            if self.mine(self.position[candidate]) is not None:
+                return candidate
+        return None
 
     def fate(self, index: int) -> str | None:
         """Why the last recipe run dropped this judged row in another step, or None when it did not."""
@@ -204,6 +251,16 @@ class ReviewQueue:
         for i, s in enumerate(self._signals):
             if s is not None:
                 s.nearest_id, s.nearest_similarity = ids[i], similarity[i]
+
+    def prompt_vectors(self, project: Project, report=lambda done, total: None) -> tuple[np.ndarray, np.ndarray]:
+        """(the rows' prompt embeddings, the human reference rows'), for :meth:`set_nearest`; cached
+        in the project after the first time. `report(done, total)` may raise to stop."""
+        from ..embeddings.vectors import record_vectors
+
+        both = self.rows.vstack(self.reference.select(self.rows.columns))
+        vectors = record_vectors(both, cache_dir=project.cache_dir, project_dir=project.path, step="review",
+                                 report=report)
+        return vectors[:len(self)], vectors[len(self):]
 
     def reference_row(self, record_id: str) -> dict[str, Any] | None:
         hit = self.reference.filter(pl.col("id") == record_id)

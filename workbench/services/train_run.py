@@ -19,13 +19,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import Cancelled, WorkbenchError
 from ..train.config import TrainConfig, build_config, config_from_record
 from ..train.data import ExportData, encode_all, latest_export, load_export
 from ..train.runs import Run, now
+
+if TYPE_CHECKING:
+    from .project import Project
 
 Echo = Callable[[str], None]
 RowCallback = Callable[[dict[str, Any]], None]
@@ -96,13 +99,13 @@ def train(request: TrainRequest, on_row: RowCallback | None = None, echo: Echo |
         project.close()
 
 
-def _fail(project: Any, run: Run, message: str) -> None:
+def _fail(project: Project, run: Run, message: str) -> None:
     run.update(status="failed", phase=None, ended_at=now(), error=message, pid=None)
     run.clear_cancel()
     project.store.log("train_failed", {"run": run.id, "error": message})
 
 
-def _open_run(project: Any, request: TrainRequest) -> Run:
+def _open_run(project: Project, request: TrainRequest) -> Run:
     """The run folder: a new one, the one the TUI made, or the one to resume (owned from here)."""
     here = {"pid": os.getpid(), "host": socket.gethostname()}
     if request.resume:
@@ -121,7 +124,7 @@ def _open_run(project: Any, request: TrainRequest) -> Run:
     return Run.create(project.path, **here)
 
 
-def _prepare(project: Any, run: Run, request: TrainRequest, echo: Echo) -> tuple[TrainConfig, ExportData]:
+def _prepare(project: Project, run: Run, request: TrainRequest, echo: Echo) -> tuple[TrainConfig, ExportData]:
     """The settings and the export of a run, checked before anything is trained.
 
     A resumed run keeps what its record holds. A run killed before its record held them (it had
@@ -194,7 +197,7 @@ def _memory_message(error: BaseException, run: Run) -> str | None:
             "to keep the same effective batch")
 
 
-def _train(project: Any, run: Run, request: TrainRequest, config: TrainConfig, export: ExportData,
+def _train(project: Project, run: Run, request: TrainRequest, config: TrainConfig, export: ExportData,
            stop: _StopFlag, on_row: RowCallback | None, echo: Echo) -> None:
     resuming = request.resume is not None
 

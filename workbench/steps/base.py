@@ -8,7 +8,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import polars as pl
 
@@ -17,6 +17,19 @@ from ..records import Decision
 from ..store import Store
 
 ProgressCallback = Callable[[str, int, int], None]  # (label, done, total)
+
+
+class StepRegistry(Protocol):
+    """What a step may use of the plugin registry (`workbench.plugins.Registry` is the one; it lives
+    above the steps, which it loads)."""
+
+    steps: dict[str, type]
+    pii_recognizers: list[Any]
+    categorizers: dict[str, Any]
+
+    def build_step(self, spec: Any, where: str = "recipe") -> Any: ...
+
+    def origin(self, kind: str, name: str) -> str: ...
 
 
 @dataclass
@@ -30,7 +43,7 @@ class StepContext:
     store: Store | None = None
     progress: ProgressCallback | None = None
     cancelled: Callable[[], bool] = lambda: False
-    registry: Any = None
+    registry: StepRegistry | None = None
     # Rows a person accepted, edited or kept in any step -> what they decided, in words. The runner
     # vetoes an automatic drop of these; steps that choose between rows (which duplicate survives,
     # which rows a cap keeps) should choose these first.

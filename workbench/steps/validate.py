@@ -7,8 +7,7 @@ from typing import ClassVar, Literal
 
 import polars as pl
 
-from ..records import ROLES
-from ..records import Decision
+from ..records import ROLES, Decision
 from .base import Step, StepContext, StepResult
 
 

@@ -26,8 +26,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from ..services.project import Project  # noqa: E402
 from ..records import SCHEMA  # noqa: E402
+from ..services.project import Project  # noqa: E402
 
 CATEGORIES = ["billing", "shipping", "returns", "account", "technical", "other"]
 TOPICS = ["reset my password", "change the billing address", "track my parcel",

@@ -21,13 +21,12 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import polars as pl
 
-from ...errors import ConfigError
-from ...records import UNLABELLED
-from .distribution import BalancePlan, Targets, category_key, plan_balance
 from ...embeddings.vectors import PACKAGED_MODEL
-from ...records import Decision
+from ...errors import ConfigError
+from ...records import UNLABELLED, Decision
 from ..base import Step, StepContext, StepResult
 from ..split import split_keys
+from .distribution import BalancePlan, Targets, category_key, plan_balance
 
 
 @dataclass

@@ -21,11 +21,11 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import polars as pl
 
-from ...errors import ConfigError
-from .categorizers import BUILTIN_METHODS, centroid_guesses, knn_guesses, label_conflicts
 from ...embeddings.vectors import PACKAGED_MODEL
+from ...errors import ConfigError
 from ...records import Decision
 from ..base import Step, StepContext, StepResult
+from .categorizers import BUILTIN_METHODS, centroid_guesses, knn_guesses, label_conflicts
 
 
 @dataclass

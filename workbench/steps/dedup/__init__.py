@@ -1,9 +1,12 @@
-"""Near and semantic duplicate detection: shingles and MinHash, embeddings, shared clustering.
+"""The dedup methods: exact, near (shingles and MinHash), semantic (embeddings), shared clustering.
 
-The Dedup screen calls :func:`find_clusters`; the ``near_dedup`` and ``semantic_dedup`` steps
-run the same function, so what the screen shows is what an export drops.
+Each method is a :class:`PairwiseDedup` (base.py): it finds similar pairs, and clusters.py turns
+them into clusters and drops the same way for all of them. The Dedup screen clusters the pairs
+with the same code as the steps' ``run``, so what the screen shows is what an export drops.
 """
 
-from .clusters import Cluster, ClusterResult, find_clusters
+from .base import PairwiseDedup, is_pairwise_dedup
+from .clusters import Cluster, ClusterResult, Corpus, SimilarPairs, find_clusters
 
-__all__ = ["Cluster", "ClusterResult", "find_clusters"]
+__all__ = ["Cluster", "ClusterResult", "Corpus", "PairwiseDedup", "SimilarPairs", "find_clusters",
+           "is_pairwise_dedup"]

@@ -1,4 +1,4 @@
-"""Duplicate clusters, shared by near_dedup and semantic_dedup and by the Dedup screen.
+"""Duplicate clusters, shared by every pairwise dedup method and by the Dedup screen.
 
 A dedup step only finds *verified* similar pairs (similarity at or above its threshold) and can
 measure the similarity of any two rows among them. This module turns those pairs into clusters
@@ -18,7 +18,7 @@ which uses the same clusters, so the screen and the export always agree.
 
 A dedup step, for this module, is an object with ``name``, ``threshold``, ``policy``, ``fields``
 (see :data:`TURNS`), ``against`` (a path or None) and a method
-``similar_pairs(corpus, ctx) -> SimilarPairs``.
+``similar_pairs(corpus, ctx) -> SimilarPairs``: a :class:`~.base.PairwiseDedup`.
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ...records import conversation_text
-from ...records import Decision
+from ...records import Decision, conversation_text
 from .against import load_existing
 
 # Which turns are compared; the same meanings as exact_dedup's `fields`.
@@ -90,6 +89,9 @@ class Corpus:
     lengths: np.ndarray  # characters in the whole conversation (the `longest` policy)
     origins: list[str | None]
     n_new: int
+    # Each row's whole conversation (a list of {role, content}), for a method that compares more
+    # than the joined text of the compared turns; None where the caller built the corpus without it.
+    messages: pl.Series | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -117,6 +119,7 @@ def build_corpus(records: pl.DataFrame, fields: str, against: str | None = None,
         pl.col("messages").list.eval(pl.element().struct.field("content").str.len_chars()).list.sum()
     ).to_series().fill_null(0).to_numpy()
     origins = records.get_column("origin").to_list()
+    messages = records.get_column("messages")
     n_new = len(ids)
     if against:
         existing = load_existing(against, base_dir)
@@ -124,7 +127,8 @@ def build_corpus(records: pl.DataFrame, fields: str, against: str | None = None,
         texts = pl.concat([texts, conversation_text(existing, roles)])
         lengths = np.concatenate([lengths, np.zeros(existing.height, dtype=lengths.dtype)])
         origins += [None] * existing.height
-    return Corpus(ids, texts, lengths.astype(np.int64), origins, n_new)
+        messages = pl.concat([messages, existing.get_column("messages").cast(messages.dtype)])
+    return Corpus(ids, texts, lengths.astype(np.int64), origins, n_new, messages)
 
 
 def human_choices(human: dict) -> tuple[set[str], set[str]]:
@@ -155,18 +159,18 @@ def cluster_records(step: Any, records: pl.DataFrame, ctx: Any) -> ClusterResult
 def find_clusters(step: Any, records: pl.DataFrame, ctx: Any) -> list[Cluster]:
     """List the duplicate clusters a dedup step sees in `records`, without dropping anything.
 
-    - `step`: a configured ``NearDedup`` or ``SemanticDedup``, e.g.
+    - `step`: a configured pairwise dedup method (``NearDedup``, ``SemanticDedup``, a plugin's), e.g.
       ``registry.build_step(spec)`` for the recipe's step spec.
     - `records`: the rows as they reach that step in the recipe (after the steps before it, e.g.
       validate and exact_dedup); other input gives other clusters than the export.
     - `ctx`: a ``StepContext(step=step.name, human=..., project_dir=project,
       cache_dir=project / ".workbench" / "cache", progress=..., cancelled=...)`` where ``human``
-      is ``{(d.record_id, d.target): d for d in store.decisions(step.name).values()}``. The same
+      is ``{(d.record_id, d.target): d for d in store.decisions.standing(step.name).values()}``. The same
       cache_dir as the export lets semantic_dedup reuse its embeddings; ``progress`` receives
       (label, done, total) and ``cancelled`` returning True raises ``Cancelled``.
 
     Clusters come in input order of their first member; see :class:`Cluster` for the fields. To
-    let a reviewer choose, record ``store.decide(step.name, record_id, "keep")`` for each member
+    let a reviewer choose, record ``store.decisions.decide(step.name, record_id, "keep")`` for each member
     to keep ("keep" on every member means "not duplicates"; "revert" withdraws it) and call this
     again. The step's ``run`` uses this same function, so an export drops exactly
     ``cluster.dropped`` of every cluster, each as a duplicate of ``cluster.duplicate_of[id]``.

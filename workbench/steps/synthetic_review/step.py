@@ -22,11 +22,10 @@ from typing import Any, ClassVar, Literal
 
 import polars as pl
 
-from ...records import MESSAGE
 from ...agreement import agreement
-from .verdicts import check_messages, combine, verdicts_by_record
-from ...records import Decision
+from ...records import MESSAGE, Decision
 from ..base import Step, StepContext, StepResult
+from .verdicts import check_messages, combine, verdicts_by_record
 
 
 @dataclass
@@ -141,7 +140,7 @@ def _newest_edit(rid: str, by_rater: dict[str, Decision], ctx: StepContext) -> D
         return next(iter(editors.values()), None)
     if ctx.store is not None:  # the newest standing edit, by the store's sequence numbers
         newest = None
-        for row in ctx.store.decision_history(rid):
+        for row in ctx.store.decisions.history(rid):
             if row["step"] == SyntheticReview.name and row["target"] in editors and row["action"] == "edit":
                 newest = row["target"]
         if newest is not None:

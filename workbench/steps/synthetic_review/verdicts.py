@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...records import ROLES
-from ...records import Decision
+from ...records import ROLES, Decision
 
 STEP = "synthetic_review"
 REASONS = ("wrong", "unsafe", "off-format", "off-topic", "duplicate")
@@ -38,7 +37,7 @@ def verdicts_by_record(human: Mapping[tuple[str, str], Decision]) -> dict[str, d
 
 
 def store_verdicts(store) -> dict[str, dict[str, Decision]]:
-    return verdicts_by_record(store.decisions(STEP))
+    return verdicts_by_record(store.decisions.standing(STEP))
 
 
 def check_messages(messages: Any) -> str | None:
@@ -83,12 +82,12 @@ def record_verdict(store, record_id: str, rater: str, action: str, *, reason: st
                    messages: list[dict[str, str]] | None = None) -> int:
     """Commit one reviewer's verdict on one row now; returns its sequence number."""
     decision = verdict_decision(record_id, rater, action, reason=reason, note=note, messages=messages)
-    return store.decide_many([decision])[-1]
+    return store.decisions.decide_many([decision])[-1]
 
 
 def undo_verdict(store, record_id: str, rater: str) -> int:
     """Withdraw `rater`'s verdict on the row (a new "revert" row; nothing is deleted)."""
-    return store.decide(STEP, record_id, "revert", target=rater, rater=rater)
+    return store.decisions.decide(STEP, record_id, "revert", target=rater, rater=rater)
 
 
 @dataclass(frozen=True)

@@ -20,26 +20,23 @@ from textual.widgets import Input, Label, OptionList, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...errors import Cancelled, WorkbenchError
-from ...records import UNLABELLED
+from ...services import balance_targets as targets
+from ...services.balance_targets import per_category
 from ...steps.balance.distribution import BalancePlan
-from ...steps.balance.step import Balance
-from ...steps.base import StepContext
 from .balance_chart import BalanceChart
-from .balance_targets import (
+from .balance_panels import (
     BalanceLoadFailed,
     BalanceProgressed,
     DropsPreviewed,
     RowsReachedBalance,
-    number,
-    per_category,
-    share,
-    with_entry,
+    describe_category,
+    describe_choices,
+    describe_drops,
+    describe_problem,
+    describe_status,
 )
 from .base import ProjectTab
 
-EDITABLE = ("max_per_category", "min_per_category", "target_share", "unlabelled", "select")
-UNLABELLED_CHOICES = ("keep", "drop", "balance")
-SELECT_CHOICES = ("diverse", "random")
 PREVIEW_DELAY_S = 0.25  # typing a number redraws the chart at once; the row preview waits a moment
 
 
@@ -132,24 +129,17 @@ class BalanceTab(ProjectTab):
 
     @work(thread=True, exclusive=True, group="balance-load", exit_on_error=False)
     def load_rows(self) -> None:
-        from ...services.rows import rows_before
-
         worker = get_current_worker()
         try:
-            records, spec, _ = rows_before(
-                self.project, "balance", before=("synthetic_review",),
-                progress=lambda label, done, total: self.post_message(BalanceProgressed(label, done, total)),
+            loaded = targets.rows_at_balance(
+                self.project, progress=lambda label, done, total: self.post_message(BalanceProgressed(label, done, total)),
                 cancelled=lambda: worker.is_cancelled)
-            params = dict(spec.params) if spec is not None else {}
-            if spec is not None:
-                Balance.from_params(params, "workbench.toml")
-            human = {(d.record_id, d.target): d for d in self.project.store.decisions("balance").values()}
         except Cancelled:
             return
         except WorkbenchError as e:
             self.post_message(BalanceLoadFailed(str(e)))
             return
-        self.post_message(RowsReachedBalance(records, params, spec is not None, human))
+        self.post_message(RowsReachedBalance(*loaded))
 
     def on_balance_progressed(self, event: BalanceProgressed) -> None:
         self.query_one("#balance-progress", ProgressBar).display = True
@@ -164,44 +154,25 @@ class BalanceTab(ProjectTab):
         self.query_one("#balance-progress", ProgressBar).display = False
         self.records, self.params, self.in_recipe, self.human = event.records, event.params, event.in_recipe, event.human
         try:
-            self._read_human_context()
+            self.protected, self.held_back = targets.decided_rows(self.project, self.records)
         except WorkbenchError as e:
             self._status(Content.styled(f"Could not read the reviewers' decisions: {e}", "$error"))
             return
         self._fill_inputs()
         self._replan()
 
-    def _read_human_context(self) -> None:
-        """What the export's balance will see besides the rows: the rows people decided on (kept
-        first) and those the review step will hold back (not counted), wherever it runs."""
-        from ...recipe import held_back_rows, protected_rows
-
-        recipe = self.project.recipe()
-        registry = self.project.registry()
-        steps = [registry.build_step(spec, recipe.source) for spec in recipe.steps]
-        self.protected = protected_rows(self.project.store)
-        self.held_back = held_back_rows(self.records, steps, self.project.store, project_dir=self.project.path,
-                                        registry=registry)
-
-    def _step_context(self, **kwargs: Any) -> StepContext:
-        return StepContext("balance", human=self.human, protected=self.protected, held_back=self.held_back, **kwargs)
-
     # -- planning -----------------------------------------------------------------------------
-    def _step(self) -> Balance:
-        return Balance.from_params(self.params, "Balance targets")
-
     def _replan(self) -> None:
         problem = self.query_one("#balance-problem", Static)
         if self.records is None:
             return
         try:
-            step = self._step()
+            step = targets.targets_step(self.params)
         except WorkbenchError as e:
-            problem.update(str(e).replace("Balance targets: step 'balance': ", "")
-                           .replace("Balance targets: step 'balance' ", ""))
+            problem.update(describe_problem(e))
             return
         problem.update("")
-        self.plan = step.plan(self.records, self._step_context())
+        self.plan = step.plan(self.records, targets.plan_context(self.human, self.protected, self.held_back))
         chart = self.query_one(BalanceChart)
         names = min(26, max((len(c.category) for c in self.plan.categories), default=8))
         # name, bar, counts and shares (~40 cells), and room for "▲ 1,234 short of min 1,500"
@@ -212,33 +183,11 @@ class BalanceTab(ProjectTab):
         self._preview()
 
     def _show_status(self) -> None:
-        plan = self.plan
-        if plan is None or self.records is None:
-            return
-        deficits = plan.deficits()
-        parts: list[str | tuple[str, str]] = [f"{plan.total_before:,} rows reach balance → ", (f"{plan.total_after:,}", "bold"),
-                                              f" kept, {plan.total_before - plan.total_after + plan.general:,} dropped"]
-        if deficits:
-            parts += ["  ·  ", (f"{len(deficits)} categor{'y is' if len(deficits) == 1 else 'ies are'} short of target", "bold $warning")]
-        over = [c for c in plan.categories if c.over_cap is not None]
-        if over:
-            parts += ["  ·  ", (f"{len(over)} over its cap: rows people decided on stay", "bold $warning")]
-        held = self.records.height - plan.total_before
-        if held > 0:
-            parts += [("  ·  ", "dim"), (f"{held:,} synthetic rows not counted (held back until accepted)", "dim")]
-        if not self.in_recipe:
-            parts += [("  ·  balance is not in the recipe: w adds it", "$warning")]
-        self._status(Content.assemble(*parts))
+        if self.plan is not None and self.records is not None:
+            self._status(describe_status(self.plan, self.records.height, self.in_recipe))
 
     def _show_choices(self) -> None:
-        unlabelled = self.params.get("unlabelled", "keep")
-        select = self.params.get("select", "diverse")
-        words = {"keep": "kept as they are", "drop": "dropped", "balance": "capped like a category"}
-        self.query_one("#balance-choices", Static).update(Content.assemble(
-            ("l  ", "bold"), "unlabelled rows: ", (unlabelled, "bold"), (f" ({words[unlabelled]})", "dim"), "\n",
-            ("d  ", "bold"), "rows kept: ", (select, "bold"),
-            (" (by embedding coverage)" if select == "diverse" else " (seeded random)", "dim"), "\n\n",
-            ("w  writes these targets to workbench.toml", "dim")))
+        self.query_one("#balance-choices", Static).update(describe_choices(self.params))
 
     def _status(self, text: Content | str) -> None:
         self.query_one("#balance-status", Label).update(text)
@@ -286,48 +235,25 @@ class BalanceTab(ProjectTab):
         if self.filling or self.records is None:
             return
         category = self.query_one(BalanceChart).category
-        problem = self.query_one("#balance-problem", Static)
+        which = (event.input.id or "").removeprefix("target-")
         try:
-            if event.input.id == "target-max":
-                self.params["max_per_category"] = with_entry(self.params.get("max_per_category"), None, number(event.value))
-            elif event.input.id == "target-min":
-                self.params["min_per_category"] = with_entry(self.params.get("min_per_category"), None, number(event.value))
-            elif event.input.id == "target-cap" and category:
-                self.params["max_per_category"] = with_entry(self.params.get("max_per_category"), category, number(event.value))
-            elif event.input.id == "target-share" and category:
-                shares = dict(self.params.get("target_share") or {})
-                value = share(event.value)
-                if value is None:
-                    shares.pop(category, None)
-                else:
-                    shares[category] = value
-                self.params["target_share"] = shares
+            self.params = targets.with_target(self.params, which, category, event.value)
         except ValueError:
-            problem.update(f"{event.value!r} is not a number")
+            self.query_one("#balance-problem", Static).update(f"{event.value!r} is not a number")
             return
-        for key in ("max_per_category", "min_per_category", "target_share"):
-            if self.params.get(key) in (None, {}):
-                self.params.pop(key, None)
         self._replan()
 
     def action_cycle_unlabelled(self) -> None:
-        current = self.params.get("unlabelled", "keep")
-        self.params["unlabelled"] = UNLABELLED_CHOICES[(UNLABELLED_CHOICES.index(current) + 1) % len(UNLABELLED_CHOICES)]
+        self.params = targets.with_next_choice(self.params, "unlabelled")
         self._replan()
 
     def action_cycle_select(self) -> None:
-        current = self.params.get("select", "diverse")
-        self.params["select"] = SELECT_CHOICES[(SELECT_CHOICES.index(current) + 1) % len(SELECT_CHOICES)]
+        self.params = targets.with_next_choice(self.params, "select")
         self._replan()
 
     def action_write(self) -> None:
-        from ...layout import CONFIG
-        from ...services.recipe_edit import set_step_params
-
         try:
-            self._step()
-            set_step_params(self.project.path / CONFIG, "balance", {k: self.params.get(k) for k in EDITABLE},
-                            before=("synthetic_review",))
+            targets.write_targets(self.project, self.params)
         except WorkbenchError as e:
             self.notify(str(e), title="Not written", severity="error", markup=False, timeout=15)
             return
@@ -350,19 +276,9 @@ class BalanceTab(ProjectTab):
             body.update("")
             return
         c = plan.get(category)
-        lines: list[str | tuple[str, str]] = [(category, "bold"), f": {c.before:,} rows"]
-        if c.deficit:
-            target = f"its minimum of {c.minimum:,}" if c.deficit_of == "min_per_category" else f"its share of {c.share:.0%}"
-            lines += ["\n", (f"▲ {c.deficit:,} rows short of {target}. ", "bold $warning"),
-                      "Balancing never invents rows: add real examples, or accept more synthetic ones in Review."]
-        lines += _pinned_lines(c)
-        if not c.dropped:
-            lines += ["\n", ("nothing is dropped from this category", "dim")]
-            body.update(Content.assemble(*lines))
-            return
-        lines += ["\n", f"would drop {c.dropped:,} and keep {c.after:,}", (" · working out which…", "dim")]
-        body.update(Content.assemble(*lines))
-        self.preview_drops(category, dict(self.params))
+        body.update(describe_category(category, c))
+        if c.dropped:
+            self.preview_drops(category, dict(self.params))
 
     @work(thread=True, exclusive=True, group="balance-preview", exit_on_error=False)
     def preview_drops(self, category: str, params: dict[str, Any]) -> None:
@@ -370,21 +286,17 @@ class BalanceTab(ProjectTab):
         time.sleep(PREVIEW_DELAY_S)
         if worker.is_cancelled or self.records is None:
             return
-        step = Balance.from_params(params, "Balance targets")
-        wanted = pl.col("category").is_null() if category == UNLABELLED else pl.col("category") == category
-        rows = self.records.filter(wanted)
-        ctx = self._step_context(project_dir=self.project.path, cache_dir=self.project.cache_dir,
-                            progress=lambda label, done, total: self.post_message(BalanceProgressed(label, done, total)),
-                            cancelled=lambda: worker.is_cancelled)
         try:
-            plan = step.plan(rows, ctx)
-            drops = step.dropped_rows(rows, plan, ctx)
+            dropped = targets.rows_dropped(
+                self.project, self.records, category, params, human=self.human, protected=self.protected,
+                held_back=self.held_back, cancelled=lambda: worker.is_cancelled,
+                progress=lambda label, done, total: self.post_message(BalanceProgressed(label, done, total)))
         except Cancelled:
             return
         except WorkbenchError as e:
             self.post_message(BalanceLoadFailed(str(e)))
             return
-        self.post_message(DropsPreviewed(category, params, rows.filter(pl.col("id").is_in(list(drops)))))
+        self.post_message(DropsPreviewed(category, params, dropped))
 
     def on_drops_previewed(self, event: DropsPreviewed) -> None:
         self.query_one("#balance-progress", ProgressBar).display = False
@@ -392,18 +304,8 @@ class BalanceTab(ProjectTab):
             return  # the user moved on meanwhile
         self._show_status()
         c = self.plan.get(event.category)
-        parts: list[str | tuple[str, str]] = [(event.category, "bold"),
-                                              f": {c.before:,} rows, would drop {event.dropped.height:,} and keep {c.after:,}",
-                                              (f" ({self.params.get('select', 'diverse')} selection)", "dim"),
-                                              *_pinned_lines(c), "\n"]
-        for row in event.dropped.head(200).iter_rows(named=True):
-            prompt = next((m["content"] for m in row["messages"] if m["role"] == "user"), "")
-            prompt = " ".join(prompt.split())
-            parts += [("− ", "$error"), (f"{row['source_line'] or '':>6} ", "dim"),
-                      prompt[:140] + ("…" if len(prompt) > 140 else ""), "\n"]
-        if event.dropped.height > 200:
-            parts += [(f"… and {event.dropped.height - 200:,} more", "dim")]
-        self.query_one("#balance-preview-body", Static).update(Content.assemble(*parts))
+        self.query_one("#balance-preview-body", Static).update(
+            describe_drops(event.category, c, event.dropped, self.params.get("select", "diverse")))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group.startswith("balance"):
@@ -411,13 +313,3 @@ class BalanceTab(ProjectTab):
             self.query_one("#balance-progress", ProgressBar).display = False
             self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error",
                         timeout=20, markup=False)
-
-
-def _pinned_lines(c) -> list[str | tuple[str, str]]:
-    """What the preview says about the rows people decided on: kept first, even over the cap."""
-    if c.over_cap is not None:
-        return ["\n", (f"▲ {c.pinned:,} rows people accepted, edited or kept exceed its cap of {c.over_cap:,}: "
-                       "all of them stay, so the cap is exceeded.", "bold $warning")]
-    if c.pinned:
-        return ["\n", (f"{c.pinned:,} rows people accepted, edited or kept are kept first", "dim")]
-    return []

@@ -3,10 +3,11 @@
 The prompt is on top, the two replies side by side labelled A (left) and B (right). Model names
 appear nowhere on this tab: not in the replies' titles, not in the set names (the default name of
 a set is "<model> vs <model>"). v reveals them in a dialog, and only for the pairs this rater has
-voted on. a / b / t / x (or 0) / s vote; each vote is committed by Arena.vote before the next pair
-is drawn, so a quit or a crash loses nothing and reopening resumes at the first unvoted pair.
-c writes a one-line reason that stays with its pair until that pair's vote. u withdraws the
-newest vote and shows its pair again, unless the rater has seen that pair's models.
+voted on. a / b / t / x (or 0) / s vote; each vote is committed before the next pair is drawn,
+so a quit or a crash loses nothing and reopening resumes at the first unvoted pair. c writes a
+one-line reason that stays with its pair until that pair's vote. u withdraws the newest vote and
+shows its pair again, unless the rater has seen that pair's models. The rules behind all of this
+are the arena use-case's (:mod:`workbench.services.arena`); this module only shows and asks.
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ from textual.widgets import Input, Label, Static
 from ...errors import WorkbenchError
 from ...store import default_rater
 from .base import ProjectTab
-from .compare_data import last_vote, note_reveal, pair_view, rateable_sets, reveal_details, revealed_to
 from .compare_panels import CHOICE_WORDS, describe_reference, describe_reply, describe_turns, split_prompt
 from .compare_reveal import RevealDialog
 
 if TYPE_CHECKING:
-    from ...evaluate.arena import Arena, PairView
+    from ...services.arena import ArenaSession, PairView
 
 class ReplyPane(VerticalScroll):
     """One reply; scrolls on its own with the mouse, and together with the other by keys."""
@@ -70,7 +70,7 @@ class CompareTab(ProjectTab, can_focus=True):
     def __init__(self, project) -> None:
         super().__init__(project)
         self.rater = default_rater()
-        self.arena: Arena | None = None
+        self.arena: ArenaSession | None = None
         self.pair: PairView | None = None
         self.sets: list[str] = []
         self.comparison: str | None = None  # the set being rated; None: every pair in the store
@@ -123,14 +123,15 @@ class CompareTab(ProjectTab, can_focus=True):
     # -- loading ------------------------------------------------------------------------------
     def load(self) -> None:
         """(Re)read the pairs of the chosen set and show the first one this rater has not voted on."""
-        from ...evaluate.arena import Arena  # the evaluation package loads when the tab is first shown
+        # The evaluation package loads when the tab is first shown.
+        from ...services.arena import ArenaSession, rateable_sets
 
         store = self.project.store
         try:
             self.sets, self.imported_only = rateable_sets(store)
             if self.comparison not in self.sets:
                 self.comparison = None
-            self.arena = Arena(store, rater=self.rater, comparison=self.comparison)
+            self.arena = ArenaSession(store, rater=self.rater, comparison=self.comparison)
             self.pair = self.arena.next_pair()
             self.problem = ""
         except WorkbenchError as e:
@@ -273,22 +274,21 @@ class CompareTab(ProjectTab, can_focus=True):
         """Withdraw the newest vote of this rater in the set and show that pair again."""
         if self.arena is None:
             return
-        store = self.project.store
-        newest = last_vote(store, self.rater, self.arena.comparison)
-        if newest is not None and newest in revealed_to(store, self.rater):
-            # Voting again with the names known would not be blind.
+        from ...services.arena import UndoRefused
+
+        try:
+            undone = self.arena.undo()
+        except UndoRefused:  # voting again with the names known would not be blind
             self.notify("You have seen which models wrote that pair (v), so your vote on it stands.",
                         title="Cannot undo", severity="warning")
             return
-        try:
-            pair_id = self.arena.undo()
         except WorkbenchError as e:
             self.notify(str(e), title="Undo", severity="error", markup=False)
             return
-        if pair_id is None:
+        if undone is None:
             self.notify("You have no vote to undo here.", severity="warning")
             return
-        self.pair = pair_view(self.project.store, pair_id) or self.arena.next_pair()
+        self.pair = undone.pair
         self.last_vote = "vote withdrawn"
         self._show()
 
@@ -299,15 +299,12 @@ class CompareTab(ProjectTab, can_focus=True):
     def action_reveal(self) -> None:
         if self.arena is None:
             return
-        store = self.project.store
         try:
-            revealed = self.arena.revealed()
-            details = reveal_details(store, self.rater, self.arena.comparison)
-            note_reveal(store, self.rater, [row["pair_id"] for row in revealed])
+            reveal = self.arena.reveal()  # noted as seen by this rater: an undo no longer reopens those pairs
         except WorkbenchError as e:
             self.notify(str(e), title="Reveal", severity="error", markup=False)
             return
-        self.app.push_screen(RevealDialog(self.rater, revealed, details, self.sets, self.set_index))
+        self.app.push_screen(RevealDialog(self.rater, reveal.rows, reveal.details, self.sets, self.set_index))
 
     def action_next_set(self) -> None:
         if len(self.sets) > 1:

@@ -15,9 +15,8 @@ from textual.widgets import Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from ...services import dedup_review as review
 from ...errors import Cancelled, WorkbenchError
-from ...recipe import Recipe
+from ...services import dedup_review as review
 from .base import ProjectTab
 
 COLUMNS = 3  # members shown side by side; the survivor is always the first column
@@ -100,7 +99,7 @@ class DedupTab(ProjectTab):
         self.reviews: review.ReviewSet | None = None
         self.current = 0  # index into reviews.clusters
         self.member = 0  # focused member index within the current cluster's display order
-        self.step_name = "near_dedup"
+        self.step_name = ""  # the dedup step shown; the first search picks it
         self.started = False
 
     def compose(self):
@@ -118,21 +117,15 @@ class DedupTab(ProjectTab):
     def on_show(self) -> None:
         if not self.started:
             self.started = True
-            names = review.dedup_step_names(self._recipe())
-            self.step_name = names[0] if names else "near_dedup"
             self.action_find()
 
     def focus_default(self) -> None:
         self.query_one("#cluster-list", OptionList).focus()
 
-    def _recipe(self) -> Recipe:
-        try:
-            return self.project.recipe()
-        except WorkbenchError:
-            return Recipe()
-
     # -- finding clusters ---------------------------------------------------------------------
     def action_find(self) -> None:
+        if not self.step_name:
+            self.step_name = review.opening_dedup_step(self.project)
         self.query_one("#dedup-progress", ProgressBar).display = True
         self._status(f"finding {self.step_name} clusters…")
         self.find_clusters()
@@ -178,10 +171,7 @@ class DedupTab(ProjectTab):
         self.workers.cancel_group(self, "dedup")
 
     def action_switch_step(self) -> None:
-        names = review.dedup_step_names(self._recipe()) or ["near_dedup"]
-        if "semantic_dedup" not in names:
-            names.append("semantic_dedup")
-        self.step_name = names[(names.index(self.step_name) + 1) % len(names)] if self.step_name in names else names[0]
+        self.step_name = review.next_dedup_step(self.project, self.step_name)
         self.started = True
         self.action_find()
 

@@ -149,7 +149,7 @@ class ReportTab(ProjectTab):
                                       f" write report.md and report.html to {REPORT_DIR}/", (where, "$text-muted")))
 
     def _show_pairs(self, stats: dict[str, Any], bar: float) -> None:
-        from ...evaluate.report import chart_rows, pair_title
+        from ...evaluate.report_tables import chart_rows, pair_title
         from ...evaluate.text import win_rate_rows
 
         box_ = self.query_one("#report-pairs", Vertical)
@@ -180,7 +180,7 @@ class ReportTab(ProjectTab):
         from rich.console import Group
         from rich.text import Text
 
-        from ...evaluate.report import metric_tables, unused_metrics
+        from ...evaluate.report_tables import metric_tables, unused_metrics
 
         widget = self.query_one("#report-metrics", Static)
         tables = metric_tables(metrics, sep="\n")

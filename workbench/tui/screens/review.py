@@ -8,58 +8,36 @@ l switches to the rows whose category the categorize step left for a person (rev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-import numpy as np
 from textual import work
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...errors import Cancelled, WorkbenchError
-from ...services.synthetic_queue import SHOW, ReviewQueue
+from ...services.synthetic_queue import SHOW, ReviewQueue, position_after
 from ...steps.synthetic_review.signals import SIGNALS
-from ...steps.synthetic_review.verdicts import undo_verdict, verdict_decision
 from ...store import default_rater
 from .base import ProjectTab
 from .review_dialogs import EditDialog, RejectDialog, Rejection
 from .review_labels import LabelReview
-from .review_panels import Conversation, describe_conversation, describe_signals, describe_verdicts
-
-
-@dataclass
-class ReviewQueueLoaded(Message):
-    queue: ReviewQueue
-
-
-@dataclass
-class ReviewLoadFailed(Message):
-    problem: str
-
-
-@dataclass
-class NearestProgressed(Message):
-    done: int
-    total: int
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, NearestProgressed)
-
-
-@dataclass
-class NearestFound(Message):
-    queue: ReviewQueue
-    vectors: np.ndarray
-    reference: np.ndarray
-
-
-@dataclass
-class NearestUnavailable(Message):
-    problem: str
+from .review_panels import (
+    Conversation,
+    NearestFound,
+    NearestProgressed,
+    NearestUnavailable,
+    ReviewLoadFailed,
+    ReviewQueueLoaded,
+    describe_conversation,
+    describe_empty,
+    describe_filters,
+    describe_progress,
+    describe_signals,
+    describe_verdicts,
+)
 
 
 class ReviewTab(ProjectTab):
@@ -179,11 +157,7 @@ class ReviewTab(ProjectTab):
     @work(thread=True, exclusive=True, group="review-nearest", exit_on_error=False)
     def find_nearest(self, queue: ReviewQueue) -> None:
         """Embed prompts (cached after the first time) to find each row's nearest human example."""
-        from ...embeddings.vectors import record_vectors
-
         worker = get_current_worker()
-        cache = self.project.cache_dir
-        both = queue.rows.vstack(queue.reference.select(queue.rows.columns))
 
         def report(done: int, total: int) -> None:
             if worker.is_cancelled:
@@ -191,14 +165,13 @@ class ReviewTab(ProjectTab):
             self.post_message(NearestProgressed(done, total))
 
         try:
-            vectors = record_vectors(both, cache_dir=cache, project_dir=self.project.path, step="review",
-                                     report=report)
+            vectors, reference = queue.prompt_vectors(self.project, report=report)
         except Cancelled:
             return
         except WorkbenchError as e:
             self.post_message(NearestUnavailable(str(e)))
             return
-        self.post_message(NearestFound(queue, vectors[:len(queue)], vectors[len(queue):]))
+        self.post_message(NearestFound(queue, vectors, reference))
 
     def on_nearest_progressed(self, event: NearestProgressed) -> None:
         self.nearest_state = f"embedding prompts {event.done:,}/{event.total:,}…"
@@ -250,21 +223,14 @@ class ReviewTab(ProjectTab):
         if self.queue is None:
             return
         shown = f"{min(self.pos + 1, len(self.listed))} of {len(self.listed):,}" if self.listed else "0"
-        self.query_one("#review-filters", Label).update(Content.assemble(
-            ("v ", "bold"), f"show: {self.show_mode}   ", ("c ", "bold"), f"category: {self.category or 'all'}   ",
-            ("s ", "bold"), f"signal: {SIGNALS[self.signal] if self.signal else 'any'}   ",
-            (f"· example {shown}", "")))
+        self.query_one("#review-filters", Label).update(describe_filters(self.show_mode, self.category, self.signal,
+                                                                         shown))
 
     def _show(self) -> None:
         queue = self.queue
         if queue is None:
             return
-        progress = queue.progress()
-        note = "" if queue.settings.in_recipe else "  ·  synthetic_review is not in the recipe yet"
-        self._status(Content.assemble(
-            ("Reviewing as ", "dim"), (self.rater, "bold"), ("  ·  ", "dim"),
-            f"{progress['mine']:,} of {progress['total']:,} judged by you",
-            ("  ·  ", "dim"), f"{progress['complete']:,} of {progress['total']:,} decided", (note, "$warning")))
+        self._status(describe_progress(queue, self.rater))
         self._filters_line()
         empty = self.query_one("#review-empty", Static)
         body = self.query_one("#review-body")
@@ -272,21 +238,12 @@ class ReviewTab(ProjectTab):
         if index is None:
             body.display = False
             empty.display = True
-            if not len(queue):
-                origins = ", ".join(queue.settings.origins)
-                empty.update(f"No rows to review: none has origin {origins}.")
-            elif self.show_mode == "to review" and self.category is None and self.signal is None:
-                empty.update(Content.assemble(("Nothing left to review. ", "bold $success"),
-                                              "Press v to see all rows, or u to undo your last verdict."))
-            else:
-                empty.update("No rows match the filters (c category, s signal, v show).")
+            empty.update(describe_empty(queue, self.show_mode, self.category is not None or self.signal is not None))
             return
         body.display = True
         empty.display = False
-        row = queue.row(index)
-        mine = queue.mine(index)
-        edited = mine.detail.get("messages") if mine is not None and mine.action == "edit" else None
-        self.query_one("#review-conversation", Conversation).show(describe_conversation(row, f"#{index + 1}", edited))
+        conversation = describe_conversation(queue.row(index), f"#{index + 1}", queue.edited(index))
+        self.query_one("#review-conversation", Conversation).show(conversation)
         self._show_side()
 
     def _show_side(self) -> None:
@@ -333,26 +290,19 @@ class ReviewTab(ProjectTab):
     def _commit(self, index: int, action: str, **kwargs) -> None:
         """Store the verdict (one committed transaction), then show the next example."""
         assert self.queue is not None
-        rid = self.queue.ids[index]
         try:
-            decision = verdict_decision(rid, self.rater, action, **kwargs)
+            self.queue.judge(self.project.store, index, action, **kwargs)
         except ValueError as e:
             self.notify(str(e), title="Not saved", severity="error", markup=False)
             return
-        self.project.store.decide_many([decision])
-        self.queue.noted(index, decision)
-        self.history.append(rid)
+        self.history.append(self.queue.ids[index])
         self._advance_from(index)
 
     def _advance_from(self, index: int) -> None:
         """After a verdict: the next row in the list (the judged one may have left a 'to review' list)."""
         assert self.queue is not None
         self.listed = self.queue.matching(self.category, self.signal, self.show_mode)
-        later = [i for i, row in enumerate(self.listed) if row > index]
-        if later:
-            self.pos = later[0]
-        elif self.listed:
-            self.pos = 0 if self.show_mode == "to review" else len(self.listed) - 1
+        self.pos = position_after(self.listed, index, self.show_mode, self.pos)
         self._show()
 
     def action_accept(self) -> None:
@@ -374,8 +324,8 @@ class ReviewTab(ProjectTab):
         index = self.index
         if index is None or self.queue is None:
             return
-        mine = self.queue.mine(index)
-        current = mine.detail["messages"] if mine is not None and mine.action == "edit" else self.queue.row(index)["messages"]
+        current = self.queue.edited(index)
+        current = current if current is not None else self.queue.row(index)["messages"]
 
         def done(result: list[dict[str, str]] | None) -> None:
             if result is not None:
@@ -386,20 +336,10 @@ class ReviewTab(ProjectTab):
     def action_undo(self) -> None:
         if self.queue is None:
             return
-        index = self.index
-        rid = None
-        if index is not None and self.queue.mine(index) is not None and self.show_mode != "to review":
-            rid = self.queue.ids[index]  # the row on screen, when it has a verdict of yours
-        while rid is None and self.history:
-            candidate = self.history.pop()
-            if self.queue.mine(self.queue.position[candidate]) is not None:
-                rid = candidate
+        rid = self.queue.to_undo(self.index, self.show_mode, self.history)
         if rid is None:
             self.notify("Nothing to undo in this session.", severity="warning")
             return
-        undo_verdict(self.project.store, rid, self.rater)
-        where = self.queue.position[rid]
-        self.queue.noted(where, None)
-        self._refilter(keep=where)
+        self._refilter(keep=self.queue.withdraw(self.project.store, rid))
         self.notify("Your verdict was withdrawn; the row is back in your list.", title="Undone")
 

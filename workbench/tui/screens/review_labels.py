@@ -23,9 +23,9 @@ from textual.worker import get_current_worker
 
 from ...errors import Cancelled, WorkbenchError
 from ...records import Decision
+from ...services.label_queue import decide_label, label_queue, suggestion, withdraw_label
 from .review_panels import Conversation, describe_conversation
 
-STEP = "categorize"
 NO_CATEGORY = "(no category)"
 
 
@@ -137,32 +137,19 @@ class LabelReview(Vertical):
 
     @work(thread=True, exclusive=True, group="review-labels", exit_on_error=False)
     def load(self) -> None:
-        from ...recipe import StepSpec
-        from ...services.rows import human_decisions, rows_before, step_context
-
         worker = get_current_worker()
 
         def progress(label: str, done: int, total: int) -> None:
             self.post_message(LabelQueueProgressed(label, done, total))
 
         try:
-            rows, spec, recipe = rows_before(self.project, STEP, before=("balance", "synthetic_review"),
-                                             progress=progress, cancelled=lambda: worker.is_cancelled)
-            step = self.project.registry().build_step(spec or StepSpec(STEP), recipe.source)
-            ctx = step_context(self.project, STEP, progress=progress, cancelled=lambda: worker.is_cancelled,
-                               human=human_decisions(self.project, STEP))
-            result = step.run(rows, ctx)
+            queue = label_queue(self.project, progress=progress, cancelled=lambda: worker.is_cancelled)
         except Cancelled:
             return
         except WorkbenchError as e:
             self.post_message(LabelQueueFailed(str(e)))
             return
-        flags = {d.record_id: d for d in result.decisions if d.action == "flag"}
-        flagged = rows.filter(pl.col("id").is_in(list(flags)))
-        partners = {d.detail["conflicts_with"] for d in flags.values() if d.reason == "label_conflict"}
-        others = {r["id"]: r for r in rows.filter(pl.col("id").is_in(list(partners))).iter_rows(named=True)}
-        categories = sorted({c for c in result.kept.get_column("category").to_list() if c is not None})
-        self.post_message(LabelQueueLoaded(flagged, flags, categories, others))
+        self.post_message(LabelQueueLoaded(queue.rows, queue.flags, queue.categories, queue.others))
 
     def on_label_queue_progressed(self, event: LabelQueueProgressed) -> None:
         self.query_one("#labels-status", Label).update(f"{event.label} {event.done:,}/{event.total:,}…")
@@ -225,11 +212,6 @@ class LabelReview(Vertical):
                   ("k", "bold"), " keep as it is"]
         detail.update(Content.assemble(*parts))
 
-    def _suggestion(self, flag: Decision) -> str | None:
-        if flag.reason == "low_confidence":
-            return flag.detail.get("suggested")
-        return flag.detail.get("other_category")
-
     # -- deciding -----------------------------------------------------------------------------
     def _current(self) -> tuple[dict, Decision] | None:
         if self.rows is None or self.rows.height == 0:
@@ -242,7 +224,7 @@ class LabelReview(Vertical):
         if current is None:
             return
         row, _ = current
-        self.project.store.decide(STEP, row["id"], "edit", detail={"category": category}, rater=self.rater)
+        decide_label(self.project.store, row["id"], category, self.rater)
         self.decided[row["id"]] = category
         if self.pos < self.rows.height - 1:
             self.pos += 1
@@ -252,11 +234,11 @@ class LabelReview(Vertical):
         current = self._current()
         if current is None:
             return
-        suggestion = self._suggestion(current[1])
-        if suggestion is None:
+        suggested = suggestion(current[1])
+        if suggested is None:
             self.notify("There is no suggestion for this row; e chooses a category.", severity="warning")
             return
-        self._decide(suggestion)
+        self._decide(suggested)
 
     def action_keep(self) -> None:
         current = self._current()
@@ -272,7 +254,7 @@ class LabelReview(Vertical):
             if choice is not None:
                 self._decide(None if choice == NO_CATEGORY else choice)
 
-        self.app.push_screen(CategoryDialog(self.categories, self._suggestion(current[1])), done)
+        self.app.push_screen(CategoryDialog(self.categories, suggestion(current[1])), done)
 
     def action_undo(self) -> None:
         current = self._current()
@@ -283,7 +265,7 @@ class LabelReview(Vertical):
             self.pos -= 1
             row = self.rows.row(self.pos, named=True)
         if row["id"] in self.decided:
-            self.project.store.decide(STEP, row["id"], "revert", rater=self.rater)
+            withdraw_label(self.project.store, row["id"], self.rater)
             del self.decided[row["id"]]
             self._show()
 

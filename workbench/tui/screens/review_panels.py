@@ -1,11 +1,15 @@
-"""What the Review tab draws: the conversation under review, its signals, and the verdicts so far."""
+"""What the Review tab draws: the conversation under review, its signals, the verdicts so far,
+the lines above them; and the messages its workers send."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Static
 
 from ...agreement import Agreement
@@ -19,6 +23,64 @@ Parts = list[str | tuple[str, str]]
 VERDICT_STYLES = {"accept": "bold $success", "edit": "bold $success", "reject": "bold $error"}
 STATUS_WORDS = {"accepted": ("accepted", "$success"), "rejected": ("rejected", "$error"),
                 "disputed": ("disputed: reviewers disagree", "$warning"), "pending": ("waiting for verdicts", "dim")}
+
+
+@dataclass
+class ReviewQueueLoaded(Message):
+    queue: ReviewQueue
+
+
+@dataclass
+class ReviewLoadFailed(Message):
+    problem: str
+
+
+@dataclass
+class NearestProgressed(Message):
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, NearestProgressed)
+
+
+@dataclass
+class NearestFound(Message):
+    queue: ReviewQueue
+    vectors: np.ndarray
+    reference: np.ndarray
+
+
+@dataclass
+class NearestUnavailable(Message):
+    problem: str
+
+
+def describe_progress(queue: ReviewQueue, rater: str) -> Content:
+    """The status line: who reviews, how far they and all reviewers are."""
+    progress = queue.progress()
+    note = "" if queue.settings.in_recipe else "  ·  synthetic_review is not in the recipe yet"
+    return Content.assemble(
+        ("Reviewing as ", "dim"), (rater, "bold"), ("  ·  ", "dim"),
+        f"{progress['mine']:,} of {progress['total']:,} judged by you",
+        ("  ·  ", "dim"), f"{progress['complete']:,} of {progress['total']:,} decided", (note, "$warning"))
+
+
+def describe_filters(show: str, category: str | None, signal: str | None, shown: str) -> Content:
+    return Content.assemble(
+        ("v ", "bold"), f"show: {show}   ", ("c ", "bold"), f"category: {category or 'all'}   ",
+        ("s ", "bold"), f"signal: {SIGNALS[signal] if signal else 'any'}   ",
+        (f"· example {shown}", ""))
+
+
+def describe_empty(queue: ReviewQueue, show: str, filtered: bool) -> Content | str:
+    """Why no example shows: no rows at all, none left to review, or none that match the filters."""
+    if not len(queue):
+        return f"No rows to review: none has origin {', '.join(queue.settings.origins)}."
+    if show == "to review" and not filtered:
+        return Content.assemble(("Nothing left to review. ", "bold $success"),
+                                "Press v to see all rows, or u to undo your last verdict.")
+    return "No rows match the filters (c category, s signal, v show)."
 
 
 def describe_conversation(row: dict[str, Any], position: str, edited: list[dict[str, str]] | None = None) -> Content:

@@ -9,7 +9,6 @@ CANCEL file, so it shows runs started from the command line just the same.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, ClassVar
 
@@ -17,71 +16,15 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widget import Widget
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
 from ...errors import WorkbenchError
-from ...train.config import build_config, describe
-from ...train.data import latest_export
-from ...train.plot import plot_lines, y_range
-from ...train.runs import RESUMABLE_STATUSES, MetricsTail, Run, clock, launch, list_runs, now
+from ...services.training import RunBoard, RunInProgress, has_export, next_run
 from .base import ProjectTab
+from .train_panels import (EMPTY_CURVE, STATUS_STYLE, LossCurve, eta_text, no_runs_text, run_row, settings_text,
+                           stats_text, title_text)
 
 POLL_S = 1.0
-STATUS_STYLE = {"finished": "$success", "running": "bold $accent", "starting": "$accent", "failed": "$error",
-                "cancelled": "$warning", "interrupted": "$warning"}
-SERIES_STYLE = ("$accent", "bold $warning")  # train, holdout
-
-
-def _loss(value: float | None) -> str:
-    return f"{value:.3f}" if value is not None else ""
-
-
-class LossCurve(Widget):
-    """Train loss (every step) and holdout loss (each evaluation) against the step, in braille."""
-
-    DEFAULT_CSS = """
-    LossCurve { height: 1fr; min-height: 6; }
-    """
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.train: list[tuple[float, float]] = []
-        self.holdout: list[tuple[float, float]] = []
-        self.total = 0
-        self.empty_text = "No steps yet."
-
-    def show(self, rows: list[dict[str, Any]], total: int, empty_text: str = "No steps yet.") -> None:
-        self.train = [(r["step"], r["loss"]) for r in rows if r.get("loss") is not None]
-        self.holdout = [(r["step"], r["holdout_loss"]) for r in rows if r.get("holdout_loss") is not None]
-        self.total = total
-        self.empty_text = empty_text
-        self.refresh()
-
-    def render(self) -> Content:
-        width, height = self.size
-        if not (self.train or self.holdout):
-            return Content.assemble((self.empty_text, "dim"))
-        legend = Content.assemble(("━ train loss", SERIES_STYLE[0]), "   ", ("━ holdout loss", SERIES_STYLE[1]),
-                                  (f"   (last: {_loss(self.train[-1][1]) if self.train else '–'} / "
-                                   f"{_loss(self.holdout[-1][1]) if self.holdout else '–'})", "dim"))
-        low, high = y_range([self.train, self.holdout])
-        axis = 7
-        plot_h = max(height - 3, 2)
-        x_max = max(self.total, max(x for x, _ in self.train + self.holdout), 1)
-        rows = plot_lines([self.train, self.holdout], max(width - axis - 1, 4), plot_h, x_max, (low, high))
-        parts: list[Any] = [legend, "\n"]
-        for i, runs in enumerate(rows):
-            label = f"{high:>6.3f} " if i == 0 else f"{low:>6.3f} " if i == plot_h - 1 else " " * axis
-            parts.append((label, "dim"))
-            parts.append(("│", "dim"))
-            for text, owner in runs:
-                parts.append((text, SERIES_STYLE[owner]) if owner is not None else text)
-            parts.append("\n")
-        plot_w = max(width - axis - 1, 4)
-        end = f"step {x_max}"
-        parts.append((" " * axis + "└" + "0".ljust(max(plot_w - len(end), 1)) + end, "dim"))
-        return Content.assemble(*parts)
 
 
 class TrainTab(ProjectTab):
@@ -110,16 +53,16 @@ class TrainTab(ProjectTab):
 
     def __init__(self, project) -> None:
         super().__init__(project)
-        self.runs: dict[str, Run] = {}
-        self.records: dict[str, dict[str, Any]] = {}
-        self.statuses: dict[str, str] = {}
-        self.tails: dict[str, MetricsTail] = {}
-        self.metrics: dict[str, list[dict[str, Any]]] = {}
+        self.board = RunBoard(project)  # every run as last read, and the processes this window started
         self.selected: str | None = None
-        self.processes: dict[str, Any] = {}  # runs this window started: reaped as they end
         self._table_rows: list[tuple] = []
         self.exporting = False
         self.export_status = ""
+
+    @property
+    def processes(self) -> dict[str, Any]:
+        """The run processes this window started (until they end)."""
+        return self.board.processes
 
     def compose(self):
         with Horizontal(id="train-upper"):
@@ -148,7 +91,7 @@ class TrainTab(ProjectTab):
         if self.is_on_screen:
             self.refresh_runs()
         else:
-            self._reap()
+            self.board.reap()
 
     def on_show(self) -> None:
         self.show_settings()
@@ -158,41 +101,9 @@ class TrainTab(ProjectTab):
         self.query_one("#train-runs", DataTable).focus()
 
     # -- the settings the next run will use ---------------------------------------------------
-    def _next_run_problem(self) -> str | None:
-        try:
-            build_config(self.project.config.get("train", {}), toml_where="workbench.toml [train]")
-            latest_export(self.project.path)
-        except WorkbenchError as e:
-            return str(e)
-        return None
-
     def show_settings(self) -> None:
         panel = self.query_one("#train-settings", Static)
-        try:
-            cfg = build_config(self.project.config.get("train", {}), toml_where="workbench.toml [train]")
-        except WorkbenchError as e:
-            panel.update(Content.assemble(("Settings problem", "bold $error"), "\n", str(e)))
-            return
-        parts: list[Any] = []
-        for name, value in describe(cfg):
-            parts += [(f"{name:<9}", "dim"), value, "\n"]
-        parts.append("\n")
-        if self.exporting:
-            parts += [("Exporting: ", "bold $accent"), self.export_status or "starting…", "\n"]
-        try:
-            export = latest_export(self.project.path)
-            parts += [("data     ", "dim"), f"exports/{export.name}", "\n"]
-            try:
-                splits = json.loads((export / "report.json").read_text(encoding="utf-8"))["splits"]
-                parts += ["         ", f"{splits['train']:,} train · {splits['holdout']:,} holdout rows", "\n"]
-            except (OSError, ValueError, KeyError):
-                pass
-            parts += [("         the newest export; e makes a new one", "dim")]
-        except WorkbenchError:
-            parts += [("No export yet. ", "bold $warning"), "Press ", ("e", "bold $accent"),
-                      " to run the recipe and export train and holdout files."]
-        parts += ["\n\n", ("Edit workbench.toml [train] to change these.", "dim")]
-        panel.update(Content.assemble(*parts))
+        panel.update(settings_text(next_run(self.project), self.exporting, self.export_status))
 
     def action_export(self) -> None:
         if self.exporting:
@@ -236,45 +147,15 @@ class TrainTab(ProjectTab):
         self.show_selected()
 
     # -- runs ---------------------------------------------------------------------------------
-    def _reap(self) -> None:
-        """Wait for the processes this window started that have ended; one that died at once failed."""
-        for run_id, proc in list(self.processes.items()):
-            code = proc.poll()
-            if code is None:
-                continue
-            del self.processes[run_id]
-            run = Run(self.project.path / "runs" / run_id)
-            if code != 0 and run.read().get("status") == "starting":
-                log = run.log_file.read_text(encoding="utf-8", errors="replace") if run.log_file.exists() else ""
-                run.update(status="failed", ended_at=now(),
-                           error=f"the run process ended before it started (exit {code}): {log[-300:].strip()}")
-
-    def _row_for(self, run_id: str) -> tuple:
-        rec, rows = self.records[run_id], self.metrics.get(run_id, [])
-        status = self.statuses[run_id]
-        step = rows[-1]["step"] if rows else 0
-        train_loss = next((r["loss"] for r in reversed(rows) if r.get("loss") is not None), None)
-        holdout = next((r["holdout_loss"] for r in reversed(rows) if r.get("holdout_loss") is not None), None)
-        total = rec.get('steps_total')
-        return (run_id, status, f"{step}/{total}" if total else "–", _loss(train_loss), _loss(holdout),
-                rec.get("mode", ""), rec.get("device", ""), (rec.get("base_model") or {}).get("label", ""))
-
     def refresh_runs(self) -> None:
         """Read every run's record (and new metrics of runs that are active) and redraw."""
-        self._reap()
-        self.runs = {run.id: run for run in list_runs(self.project.path)}
-        for run_id, run in self.runs.items():
-            rec = run.read()
-            self.records[run_id] = rec
-            self.statuses[run_id] = run.status(rec)
-            tail = self.tails.setdefault(run_id, MetricsTail(run.metrics_file))
-            new = tail.read_new()  # nothing to read (one stat) unless the run wrote a row
-            if new or tail.was_reset or run_id not in self.metrics:
-                self.metrics[run_id] = new if tail.was_reset else self.metrics.get(run_id, []) + new
-        rows = [self._row_for(run_id) for run_id in reversed(list(self.runs))]
+        self.board.refresh()
+        runs = self.board.runs
+        rows = [run_row(run_id, self.board.statuses[run_id], self.board.progress(run_id))
+                for run_id in reversed(list(runs))]
         if rows != self._table_rows:
             self._show_table(rows)
-        if self.selected not in self.runs:
+        if self.selected not in runs:
             self.selected = rows[0][0] if rows else None
         self.show_selected()
         self.refresh_bindings()
@@ -296,13 +177,13 @@ class TrainTab(ProjectTab):
             table.clear()
             for row in rows:
                 table.add_row(*(cell(i, v) for i, v in enumerate(row)), key=row[0])
-            if self.selected in self.runs:
+            if self.selected in self.board.runs:
                 table.move_cursor(row=[r[0] for r in rows].index(self.selected), animate=False)
         self._table_rows = rows
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         run_id = event.row_key.value if event.row_key is not None else None
-        if run_id and run_id != self.selected and run_id in self.runs:
+        if run_id and run_id != self.selected and run_id in self.board.runs:
             self.selected = run_id
             self.show_selected()
             self.refresh_bindings()
@@ -316,109 +197,46 @@ class TrainTab(ProjectTab):
         row = self.query_one("#train-progress-row")
         row.display = self.selected is not None
         if self.selected is None:
-            try:
-                latest_export(self.project.path)
-                first = ["Press ", ("n", "bold $accent"), " to train a LoRA adapter on the newest export"]
-            except WorkbenchError:
-                first = ["Press ", ("e", "bold $accent"), " to export the curated data, then ", ("n", "bold $accent"),
-                         " to train a LoRA adapter on it"]
-            title.update(Content.assemble(
-                ("No runs yet. ", "bold"), *first, " (settings on the right). A run is a process of its own: it "
-                "keeps going if you close Workbench, and you can follow it here."))
+            title.update(no_runs_text(has_export(self.project.path)))
             stats.update("")
             curve.show([], 0, "")
             return
-        run = self.runs[self.selected]
-        rec = self.records[self.selected]
-        status = self.statuses[self.selected]
-        rows = self.metrics.get(self.selected, [])
-        total = rec.get("steps_total") or (rows[-1]["total"] if rows else 0)
-        base = (rec.get("base_model") or {}).get("label") or (rec.get("config") or {}).get("base_model") or "…"
-        how = f"{rec.get('mode', '…')} on {rec.get('device', '…')}"
-        title.update(Content.assemble(("run ", "dim"), (run.id, "bold"), "  ", (status, STATUS_STYLE.get(status, "")),
-                                      ("  ·  ", "dim"), how, ("  ·  ", "dim"), base))
-        step = rows[-1]["step"] if rows else 0
-        if total:
-            bar.update(total=total, progress=step)
+        status, progress = self.board.statuses[self.selected], self.board.progress(self.selected)
+        title.update(title_text(self.selected, status, progress))
+        if progress.total:
+            bar.update(total=progress.total, progress=progress.step)
         else:
             bar.update(total=None)
-        last = rows[-1] if rows else {}
-        if status == "finished":
-            eta.update(f"step {step}/{total} · done in {clock(last.get('elapsed'))}")
-        elif status in ("starting", "running"):
-            left = last.get("remaining")
-            phase = rec.get("phase") or "starting"
-            if phase != "training" or not left:
-                eta.update(f"step {step}/{total} · {phase}…" if total else f"{phase}…")
-            else:
-                eta.update(f"step {step}/{total} · {clock(left)} left")
-        else:
-            eta.update(f"step {step}/{total} · {status}")
-        stats.update(self._stats_text(rec, status, rows))
-        empty = {"starting": "Loading the model and the export…", "running": "Waiting for the first step…"}
-        curve.show(rows, total, empty.get(status, "No steps were recorded."))
-
-    def _stats_text(self, rec: dict[str, Any], status: str, rows: list[dict[str, Any]]) -> Content:
-        train = next((r for r in reversed(rows) if r.get("loss") is not None), None)
-        holdout = next((r for r in reversed(rows) if r.get("holdout_loss") is not None), None)
-        facts = []
-        if train:
-            facts.append(f"loss {train['loss']:.3f}")
-        if holdout:
-            facts.append(f"holdout {holdout['holdout_loss']:.3f} (step {holdout['step']})")
-        if train and train.get("tokens_per_s"):
-            facts += [f"{train['tokens_per_s']:,.0f} tokens/s", f"lr {train['lr']:.2g}"]
-        if rows and rows[-1].get("elapsed"):
-            facts.append(f"{clock(rows[-1]['elapsed'])} elapsed")
-        parts: list[Any] = []
-        for i, fact in enumerate(facts):
-            parts += [("  ·  ", "dim")] * bool(i) + [fact]
-        result = rec.get("result") or {}
-        if status == "finished" and result:
-            parts += ["\n", ("adapter ", "dim"), str(result.get("adapter", ""))]
-            if result.get("stopped_early"):
-                parts += [("  (stopped early; best holdout at step ", "$warning"),
-                          (f"{result.get('best_step')})", "$warning")]
-        if status == "failed" and rec.get("error"):
-            parts += ["\n", ("failed: ", "bold $error"), rec["error"]]
-        if status in RESUMABLE_STATUSES and self._resumable(rec):
-            parts += ["\n", ("Press r to resume from the last checkpoint.", "dim")]
-        return Content.assemble(*parts)
+        eta.update(eta_text(status, progress))
+        stats.update(stats_text(status, progress, self.board.can_resume(self.selected)))
+        curve.show(progress.rows, progress.total, EMPTY_CURVE.get(status, "No steps were recorded."))
 
     # -- actions ------------------------------------------------------------------------------
-    def _resumable(self, rec: dict[str, Any]) -> bool:
-        return "config" in rec and self.selected is not None and (
-            self.runs[self.selected].checkpoint_file.exists() or rec.get("status") != "failed")
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("new_run", "export"):
             return True
-        if self.selected is None or self.selected not in self.runs:
+        if self.selected is None or self.selected not in self.board.runs:
             return False
-        status = self.statuses.get(self.selected, "")
         if action == "cancel_run":
-            return status in ("starting", "running")
+            return self.board.can_cancel(self.selected)
         if action == "resume_run":
-            return status in RESUMABLE_STATUSES and self._resumable(self.records.get(self.selected) or {})
+            return self.board.can_resume(self.selected)
         return True
 
-    def _another_is_training(self) -> bool:
-        active = [run_id for run_id, status in self.statuses.items() if status in ("starting", "running")]
-        if active:
+    def _refused(self, error: WorkbenchError, title: str) -> None:
+        if isinstance(error, RunInProgress):
             # Two runs would share the same cores (or GPU) and each take twice as long.
-            self.notify(f"Run {active[-1]} is still training; wait for it or cancel it (c) first.",
+            self.notify(f"Run {error.run_id} is still training; wait for it or cancel it (c) first.",
                         title="One run at a time", severity="warning", markup=False)
-        return bool(active)
+        else:
+            self.notify(str(error), title=title, severity="error", timeout=15, markup=False)
 
     def action_new_run(self) -> None:
-        if self._another_is_training():
+        try:
+            run = self.board.start(requested_by="tui")
+        except WorkbenchError as e:
+            self._refused(e, "Cannot start a run")
             return
-        problem = self._next_run_problem()
-        if problem:
-            self.notify(problem, title="Cannot start a run", severity="error", timeout=15, markup=False)
-            return
-        run = Run.create(self.project.path, requested_by="tui")
-        self.processes[run.id] = launch(self.project.path, ["--run-id", run.id], run)
         self.notify(f"Run {run.id} started in its own process; it keeps going if you close Workbench.",
                     title="Training", markup=False)
         self.selected = run.id
@@ -427,16 +245,22 @@ class TrainTab(ProjectTab):
     def action_cancel_run(self) -> None:
         if self.selected is None:
             return
-        self.runs[self.selected].request_cancel()
+        try:
+            self.board.cancel(self.selected)
+        except WorkbenchError as e:
+            self.notify(str(e), title="Cannot cancel", severity="warning", markup=False)
+            return
         self.notify("The run stops after the current step and saves a checkpoint (r resumes it).",
                     title="Cancelling", markup=False)
 
     def action_resume_run(self) -> None:
-        if self.selected is None or self._another_is_training():
+        if self.selected is None:
             return
-        run = self.runs[self.selected]
-        run.update(status="starting", pid=None, error=None)
-        self.processes[run.id] = launch(self.project.path, ["--resume", run.id], run)
+        try:
+            run = self.board.resume(self.selected)
+        except WorkbenchError as e:
+            self._refused(e, "Cannot resume the run")
+            return
         self.notify(f"Resuming run {run.id} from its last checkpoint.", title="Training", markup=False)
         self.refresh_runs()
 

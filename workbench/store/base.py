@@ -1,0 +1,45 @@
+"""What every part of the store shares: the clock, the default rater, and `Part`, the base of the
+classes that each hold one kind of data (decisions, inputs, PII findings, evaluation, arena)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sqlite3
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .db import Store
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def default_rater() -> str:
+    env = os.environ.get("WORKBENCH_RATER") or os.environ.get("USER")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "unknown"
+
+
+class Part:
+    """One kind of data in the project store. It owns no connection of its own: reads and writes
+    go through the store's connection, under its lock, in its transactions."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self._store.db
+
+    def _transaction(self):
+        return self._store.transaction()
+
+    def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        return self._store._read(sql, params)
