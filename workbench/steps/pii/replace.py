@@ -111,3 +111,47 @@ def apply(text: str, cuts: Sequence[Cut], stand_in) -> str:
         pos = cut.end
     parts.append(text[pos:])
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of a replaced text and where it came from: kept as it was, or a stand-in."""
+
+    start: int  # in the new text
+    end: int
+    orig_start: int  # in the original text
+    orig_end: int
+    replaced: bool
+
+
+def apply_mapped(text: str, cuts: Sequence[Cut], stand_in) -> tuple[str, list[Piece]]:
+    """`apply`, and the pieces that map each stretch of the new text back to the original."""
+    parts: list[str] = []
+    pieces: list[Piece] = []
+    pos = new = 0
+    for cut in [*cuts, None]:
+        end = cut.start if cut is not None else len(text)
+        if end > pos:
+            parts.append(text[pos:end])
+            pieces.append(Piece(new, new + end - pos, pos, end, False))
+            new += end - pos
+        if cut is None:
+            break
+        value = stand_in(cut.entity, text[cut.start:cut.end])
+        parts.append(value)
+        pieces.append(Piece(new, new + len(value), cut.start, cut.end, True))
+        new += len(value)
+        pos = cut.end
+    return "".join(parts), pieces
+
+
+def to_original(pieces: Sequence[Piece], start: int, end: int) -> tuple[int, int] | None:
+    """The original offsets of new-text span [start, end) when it lies in kept text only; None when
+    it touches a stand-in (what a stand-in stands for is scrubbed already)."""
+    for p in pieces:
+        if p.replaced and start < p.end and p.start < end:
+            return None
+    for p in pieces:
+        if p.start <= start < p.end or (start == end == p.end):
+            return p.orig_start + (start - p.start), p.orig_start + (end - p.start)
+    return None

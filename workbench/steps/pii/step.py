@@ -43,6 +43,7 @@ class Pii(Step):
     pseudonym_style: Literal["numbered", "fake"] = "numbered"  # <PERSON_1>, or a realistic fake (needs Faker)
     propagate: bool = True  # also replace every other whole-word occurrence of a value that was found
     processes: int = 0  # 0: one per core for big inputs; 1: never spawn
+    rescan: bool = True  # scan the scrubbed text again and scrub what that finds, until nothing new (rescan.py)
 
     def check(self) -> None:
         if not 0 <= self.score_threshold <= 1:
@@ -121,8 +122,17 @@ class Pii(Step):
         found = pf.find(turns, scanner, propagate=self.propagate, human=ctx.human, processes=self.processes,
                         report=lambda done, total: ctx.report(done, total, f"{self.name}: scanning"))
         review = pf.apply_review(found, ctx.human, texts)
+        stand_ins = StandIns(self.mode, self.pseudonym_style, ctx.store.pii.pseudonyms() if ctx.store else None)
+        rescanned, passes = [], 0
+        if self.mode != "drop_row" and self.rescan and review.scrub:
+            from .rescan import rescan
+
+            rescanned, passes = rescan(review.scrub, texts, scanner, stand_ins, ctx.human,
+                                       pf.rejected_values(turns, ctx.human),
+                                       report=lambda done, total: ctx.report(done, total, f"{self.name}: re-scanning"))
+            review.scrub.extend(rescanned)
         if ctx.store is not None:
-            ctx.store.pii.replace_findings(pf.store_rows(found + review.added, texts))
+            ctx.store.pii.replace_findings(pf.store_rows(found + rescanned + review.added, texts))
 
         by_record: dict[str, dict[int, list]] = {}
         for f in review.scrub:
@@ -134,6 +144,8 @@ class Pii(Step):
             "propagated": sum(1 for f in review.scrub if f.found_by == "propagated"),
             "rejected_by_reviewer": len(review.rejected), "added_by_reviewer": len(review.added),
         }
+        if self.rescan and self.mode != "drop_row":
+            stats["rescan"] = {"passes": passes, "spans": len(rescanned)}
         if scanner.model is None and scanner.config.spacy_model.lower() not in ("", "none"):
             stats["warning"] = (f"spaCy model {self.spacy_model!r} is not installed: only pattern "
                                 "recognizers ran, so names were not found")
@@ -149,7 +161,6 @@ class Pii(Step):
             kept = records.filter(~pl.col("id").is_in(list(by_record)))
             return StepResult(kept, decisions, stats)
 
-        stand_ins = StandIns(self.mode, self.pseudonym_style, ctx.store.pii.pseudonyms() if ctx.store else None)
         edited_ids, edited_msgs, decisions = [], [], []
         changed = records.filter(pl.col("id").is_in(list(by_record))).select("id", "messages")
         for rid, messages in changed.iter_rows():
