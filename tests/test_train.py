@@ -424,3 +424,21 @@ def test_cuda_with_bitsandbytes_means_qlora_and_cpu_means_lora_fp32(monkeypatch)
     assert model_module.plan_device(TrainConfig()).label == "LoRA, bf16 autocast"
     with pytest.raises(ConfigError, match="needs bitsandbytes"):
         model_module.plan_device(TrainConfig(mode="qlora"))
+
+
+def test_a_run_folder_is_private_to_the_user(project):
+    """Checkpoint, adapter and merged model, like the rest of the project: folders 0700, files 0600."""
+    old = os.umask(0o022)
+    try:
+        run = train(TrainRequest(project, {"max_steps": 3, "save_every": 1, "merge": True}))
+    finally:
+        os.umask(old)
+    assert run.checkpoint_file.exists() and (run.adapter_dir / "adapter_config.json").exists()
+    assert (run.folder / "merged").is_dir()
+    wrong = {}
+    for folder, dirs, files in os.walk(project / "runs"):
+        for path in [Path(folder)] + [Path(folder) / f for f in files]:
+            want = 0o700 if path.is_dir() else 0o600
+            if (path.stat().st_mode & 0o777) != want:
+                wrong[str(path.relative_to(project))] = oct(path.stat().st_mode & 0o777)
+    assert not wrong

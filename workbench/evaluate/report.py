@@ -120,7 +120,9 @@ def write_report(project: EvalProject, out_dir: str | Path, *, data: dict[str, A
     if out.exists() and not out.is_dir():
         raise WorkbenchError(f"{out}: exists and is not a folder; give --out a folder for report.md and report.html")
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        from ..files import make_dirs
+
+        make_dirs(out)  # private to the user, as its files (model answers to the holdout prompts) are
     except OSError as e:
         raise WorkbenchError(f"{out}: cannot create the report folder ({e.strerror or e})") from e
     data = data if data is not None else collect(project)

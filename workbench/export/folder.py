@@ -7,6 +7,10 @@ An export only ever deletes what workbench wrote: every export folder carries a 
 (`.workbench-export`, the names of its files) and only a folder holding a previous export and
 nothing else is replaced, swapped atomically with the new one. Anything else at `--out` (a
 user's folder, a project, an input file, a file or device) is refused before any work is done.
+
+An export is readable by its user only (folders 0700, files 0600), or with `shared` by everyone
+(0755, 0644): its folder is made 0700 and gets its final modes when it is complete, before it
+takes its final name. The folders above it that the export creates get the folder mode too.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import polars as pl
 
 from .. import __version__
 from ..errors import WorkbenchError
+from ..files import PRIVATE_DIR, PRIVATE_FILE, SHARED_DIR, SHARED_FILE, make_dirs, set_tree_modes
 from ..recipe import Recipe, RecipeOutcome
 from ..records import UNLABELLED
 from .card import data_card
@@ -78,16 +83,18 @@ class ExportResult:
 def write_export(outcome: RecipeOutcome, out_dir: str | Path, info: ExportInfo, exporter: Any,
                  with_meta: bool = False,
                  check: Callable[[Path, dict[str, Any]], None] | None = None, *,
-                 replace: bool = False, protected: Iterable[Protected] = ()) -> ExportResult:
+                 replace: bool = False, protected: Iterable[Protected] = (), shared: bool = False) -> ExportResult:
     """Write the export into a temporary folder and rename it into place. `check(folder, report)`
     runs on the written files before the report and the data card (the PII leak check adds its
     section to the report there). A previous export at `out_dir` is replaced only with `replace`;
-    what `check_out_dir` refuses is never touched."""
+    what `check_out_dir` refuses is never touched. The export is readable by the user only, or
+    with `shared` by everyone."""
     out_dir = Path(out_dir)
     protected = list(protected)
+    dir_mode, file_mode = (SHARED_DIR, SHARED_FILE) if shared else (PRIVATE_DIR, PRIVATE_FILE)
     previous = ensure_out_dir(out_dir, protected, replace)
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(out_dir.parent, dir_mode)
     except OSError as e:
         raise OutputRefused(f"{out_dir}: cannot be created: {e.strerror or e}") from None
     from .leftovers import remove_export_leftovers
@@ -96,12 +103,13 @@ def write_export(outcome: RecipeOutcome, out_dir: str | Path, info: ExportInfo, 
     tmp = _work_folder(out_dir, "tmp")
     if tmp.exists():  # an earlier export of this same process that failed half-way
         remove_export_folder(tmp)
-    tmp.mkdir()
+    tmp.mkdir(PRIVATE_DIR)  # nobody else can open what is in it while it is written
     try:
         ext = exporter.extension
         _write_marker(tmp, [f"train.{ext}", f"holdout.{ext}", "removed.jsonl", "quarantine.jsonl",
                             "DATA_CARD.md", "report.json"])
         report = _write_files(outcome, tmp, info, exporter, with_meta, check)
+        set_tree_modes(tmp, dir_mode, file_mode)  # what the exporters wrote has the umask's modes
         _move_into_place(tmp, out_dir, previous, protected)
     except BaseException:
         remove_export_folder(tmp)
@@ -280,7 +288,7 @@ def _write_marker(folder: Path, files: list[str]) -> None:
     # One small write: a kill leaves the whole marker or none, so a half-written folder stays
     # recognisable as workbench's own and the next export can remove it.
     text = json.dumps({"files": sorted(files), "workbench_version": __version__}, sort_keys=True) + "\n"
-    fd = os.open(folder / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(folder / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     try:
         os.write(fd, text.encode("utf-8"))
     finally:

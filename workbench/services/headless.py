@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ..errors import WorkbenchError
+from ..errors import ConfigError, WorkbenchError
 from ..export.folder import (ExportInfo, ExportResult, Protected, check_out_dir, default_export_dir, ensure_out_dir,
                              write_export)
 from ..io import ImportOptions, finalize_ids, read_input
@@ -26,13 +26,17 @@ Echo = Callable[[str], None]
 def export_project(project_dir: str | Path, out: str | Path | None = None, *, out_format: str = "openai",
                    with_meta: bool = False, progress: ProgressCallback | None = None,
                    cancelled: Callable[[], bool] = lambda: False, echo: Echo | None = None,
-                   allow_leaks: bool = False, replace: bool = False) -> ExportResult:
+                   allow_leaks: bool = False, replace: bool = False, shared: bool | None = None) -> ExportResult:
     """Run a project's recipe with its human decisions and export the result. A previous export
-    at `out` is replaced only with `replace`; any other non-empty folder is refused."""
+    at `out` is replaced only with `replace`; any other non-empty folder is refused. The export is
+    readable by the user only, or by everyone when `shared` (None: the project's `[export] shared`
+    setting, which the TUI's export follows)."""
     from .project import Project
 
     project = Project.open(project_dir)
     try:
+        if shared is None:
+            shared = shared_setting(project)
         protected = project_protected(project)
         if out is not None:  # before the recipe runs, so a refusal leaves no snapshot behind
             ensure_out_dir(out, protected, replace)
@@ -49,7 +53,7 @@ def export_project(project_dir: str | Path, out: str | Path | None = None, *, ou
         check = leak_check(info.recipe, registry, store=project.store, project_dir=project.path,
                            allow_leaks=allow_leaks)
         result = write_export(outcome, out_dir, info, exporter, with_meta, check, replace=replace,
-                              protected=protected)
+                              protected=protected, shared=shared)
         # `folder` lets housekeeping find an export written outside the project from any folder.
         project.store.log("exported", {"out": str(out_dir), "folder": str(out_dir.resolve()),
                                        "snapshot": outcome.snapshot_id, "format": out_format,
@@ -65,9 +69,11 @@ def export_files(inputs: Sequence[str | Path], out: str | Path, *, recipe_path: 
                  recipe: Recipe | None = None, options: ImportOptions | None = None,
                  out_format: str = "openai", with_meta: bool = False,
                  progress: ProgressCallback | None = None, cancelled: Callable[[], bool] = lambda: False,
-                 echo: Echo | None = None, allow_leaks: bool = False, replace: bool = False) -> ExportResult:
+                 echo: Echo | None = None, allow_leaks: bool = False, replace: bool = False,
+                 shared: bool = False) -> ExportResult:
     """Stateless batch mode: files + recipe in, export folder out; no project, no human decisions.
-    A previous export at `out` is replaced only with `replace`."""
+    A previous export at `out` is replaced only with `replace`. The export is readable by the
+    user only, or by everyone with `shared`."""
     protected = files_protected(inputs, recipe_path)
     ensure_out_dir(out, protected, replace)
     registry = load_registry()
@@ -90,9 +96,23 @@ def export_files(inputs: Sequence[str | Path], out: str | Path, *, recipe_path: 
         scrub_quarantine([q for r in results for q in r.quarantine], recipe, registry),
     )
     check = leak_check(recipe, registry, records=records, allow_leaks=allow_leaks)
-    result = write_export(outcome, out, info, exporter, with_meta, check, replace=replace, protected=protected)
+    result = write_export(outcome, out, info, exporter, with_meta, check, replace=replace, protected=protected,
+                          shared=shared)
     raise_on_leak(result)
     return result
+
+
+def shared_setting(project: Project) -> bool:
+    """The project's `[export] shared` setting: whether its exports are readable by everyone
+    (folders 0755, files 0644) rather than by the user only (0700, 0600, the default)."""
+    section = project.config.get("export", {})
+    where = f"{project.path / 'workbench.toml'} [export]"
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where}: must be a table, like [export] shared = true")
+    value = section.get("shared", False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: shared must be true or false, not {value!r}")
+    return value
 
 
 def export_target(out: str | Path, *, project_dir: str | Path | None = None, inputs: Sequence[str | Path] = (),

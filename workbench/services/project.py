@@ -15,7 +15,7 @@ import polars as pl
 import tomli_w
 
 from ..errors import ConfigError, InputError, WorkbenchError
-from ..files import write_atomically
+from ..files import PRIVATE_DIR, PRIVATE_FILE, make_dirs, set_mode, tighten, write_atomically
 from ..io import ImportOptions, ImportResult, finalize_ids, read_input
 from ..layout import CONFIG, cache_dir, snapshots_dir, state_dir, store_path
 from ..recipe import Recipe, RecipeOutcome, recipe_from_dict, run_recipe
@@ -93,6 +93,11 @@ class Project:
         self.state = state_dir(self.path)
         self.snapshots_dir = snapshots_dir(self.path)
         self.cache_dir = cache_dir(self.path)
+        # .workbench/ is workbench's own: readable by the user only, also in a project made before
+        # workbench made it so (the store in it holds personal data). The project folder around it
+        # and what the user keeps there are theirs and keep their modes.
+        make_dirs(self.state)
+        tighten(self.state, PRIVATE_DIR)
         self.store = Store(store_path(self.path))
         self._registry = None
 
@@ -110,9 +115,13 @@ class Project:
         from ..plugins import load_registry
 
         results = _read_all(inputs, options, load_registry() if inputs else None)
-        path.mkdir(parents=True, exist_ok=True)
-        snapshots_dir(path).mkdir(parents=True, exist_ok=True)
-        cache_dir(path).mkdir(parents=True, exist_ok=True)
+        # Private to the user: the project folder (when init makes it) and the folders and files
+        # workbench makes in it, 0700 and 0600 (see files.py). Folders above it are made as
+        # `mkdir -p` would: they are the user's, and the project folder closes what is inside.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path)
+        make_dirs(snapshots_dir(path))
+        make_dirs(cache_dir(path))
         write_atomically(path / CONFIG, _config_text(name or path.resolve().name))
         project = cls(path)
         project.store.log("project_created", {"name": name or path.resolve().name})
@@ -228,7 +237,7 @@ class Project:
     def _write_snapshot(self, df: pl.DataFrame, step: str, parent: str | None, params: dict[str, Any],
                         counts: dict[str, Any], removed: pl.DataFrame | None = None,
                         extra: dict[str, Any] | None = None) -> Snapshot:
-        self.snapshots_dir.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.snapshots_dir)
         existing = [int(m.group(1)) for p in self.snapshots_dir.glob("s*.json")
                     if (m := re.match(r"s(\d+)-", p.name))]
         sid = f"s{(max(existing) + 1 if existing else 1):04d}-{step}"
@@ -283,6 +292,7 @@ def _read_all(inputs: Sequence[str | Path], options: ImportOptions | None, regis
 def _atomic_parquet(df: pl.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     df.write_parquet(tmp, compression="zstd", statistics=False)
+    set_mode(tmp, PRIVATE_FILE)  # in the 0700 snapshots folder while it is written
     os.replace(tmp, path)
 
 

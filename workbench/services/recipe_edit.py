@@ -8,7 +8,6 @@ before it replaces the file (atomically); anything unexpected leaves the file al
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import tomli_w
 
 from ..errors import WorkbenchError
+from ..files import stat_mode, write_atomically
 
 _STEPS_HEADER = re.compile(r"^\s*\[\[\s*recipe\s*\.\s*steps\s*\]\]\s*(#.*)?$")
 _TABLE_HEADER = re.compile(r"^\s*\[")
@@ -100,6 +100,5 @@ def set_step_params(config: str | Path, step: str, params: dict[str, Any],
 
     if written is None or written.get("recipe", {}).get("steps") != wanted or rest(written) != rest(data):
         raise WorkbenchError(f"{config}: could not update the {step} step safely; set its parameters by hand")
-    tmp = config.with_name(f".{config.name}.tmp-{os.getpid()}")
-    tmp.write_text(new_text, encoding="utf-8", newline="")
-    os.replace(tmp, config)
+    # The file the user edits keeps the mode it has (a new project's is 0600).
+    write_atomically(config, new_text, mode=stat_mode(config))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import Cancelled, WorkbenchError
+from ..files import PRIVATE_DIR, PRIVATE_FILE, set_tree_modes
 from ..train.config import TrainConfig, build_config, config_from_record
 from ..train.data import ExportData, encode_all, latest_export, load_export
 from ..train.runs import Run, now
@@ -277,6 +278,7 @@ def _save_adapter(model: Any, tokenizer: Any, run: Run) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)  # the chat template travels with the adapter
+    set_tree_modes(tmp, PRIVATE_DIR, PRIVATE_FILE)  # private, as the run folder it is in
     shutil.rmtree(run.adapter_dir, ignore_errors=True)
     os.replace(tmp, run.adapter_dir)
 

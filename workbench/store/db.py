@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..files import PRIVATE_FILE, make_dirs, set_mode, tighten
 from .arena import ArenaPairs
 from .base import default_rater, now
 from .decisions import Decisions
@@ -31,7 +32,8 @@ from .schema import MIGRATIONS, SCHEMA_VERSION, sql_statements
 class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.path.parent)
+        _private_files(self.path)
         # Told once when a write has to wait for another process's lock (see _Connection); the CLI
         # prints a line, the TUI may set its own notification.
         self.on_wait: Callable[[str], None] | None = print_waiting
@@ -128,6 +130,21 @@ class _Transaction:
                 self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
         finally:
             self.lock.release()
+
+
+def _private_files(path: Path) -> None:
+    """Make the store readable by its user only. SQLite creates a new database 0644 (less the
+    umask) and gives the -wal, -shm and -journal files it creates the database file's mode, so the
+    database file is created here, empty, 0600 (SQLite takes an empty file for a new database).
+    A store made before that has its files tightened to 0600."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            tighten(Path(f"{path}{suffix}"), PRIVATE_FILE)
+        return
+    os.close(fd)
+    set_mode(path, PRIVATE_FILE)
 
 
 # How long one attempt waits for a lock inside SQLite. Between attempts Python runs its signal

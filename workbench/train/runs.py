@@ -1,5 +1,7 @@
 """Run records: PROJECT/runs/<id>/ with run.json, metrics.jsonl, train.log, checkpoint, adapter.
 
+Like the rest of the project, run folders are readable by the user only (folders 0700, files 0600).
+
 run.json is rewritten whole (to a temporary name, then renamed) at each change of status, so a
 reader never sees half a record. metrics.jsonl only grows, one JSON row per step. A cancel is a
 file named CANCEL that the run process looks for between steps, so any process (the TUI, a
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WorkbenchError
+from ..files import make_dirs, private_opener, write_atomically
 from ..procs import pid_alive
 
 RUNS = "runs"
@@ -54,8 +57,6 @@ def new_run_id(project_dir: Path) -> str:
 
 
 def _atomic_json(path: Path, data: dict[str, Any]) -> None:
-    from ..files import write_atomically
-
     write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -97,7 +98,7 @@ class Run:
     @classmethod
     def create(cls, project_dir: Path, run_id: str | None = None, **fields: Any) -> "Run":
         root = runs_dir(project_dir)
-        root.mkdir(parents=True, exist_ok=True)
+        make_dirs(root)
         run_id = run_id or new_run_id(project_dir)
         if "/" in run_id or run_id.startswith("."):
             raise WorkbenchError(f"{run_id!r} is not a valid run id")
@@ -106,7 +107,7 @@ class Run:
         if not folder.exists():
             # The folder appears with its record in it: a run killed at any moment can be resumed.
             tmp = root / f".{run_id}.tmp-{os.getpid()}"
-            tmp.mkdir(exist_ok=True)
+            make_dirs(tmp)
             _atomic_json(tmp / "run.json", record)
             try:
                 os.rename(tmp, folder)
@@ -158,7 +159,8 @@ class Run:
 
     # -- cancel -------------------------------------------------------------------------------
     def request_cancel(self) -> None:
-        self.cancel_file.write_text(now() + "\n", encoding="utf-8")
+        with open(self.cancel_file, "w", encoding="utf-8", opener=private_opener) as f:
+            f.write(now() + "\n")
 
     def cancel_requested(self) -> bool:
         return self.cancel_file.exists()
@@ -168,7 +170,7 @@ class Run:
 
     # -- metrics ------------------------------------------------------------------------------
     def append_metrics(self, row: dict[str, Any]) -> None:
-        with open(self.metrics_file, "a", encoding="utf-8", newline="\n") as f:
+        with open(self.metrics_file, "a", encoding="utf-8", newline="\n", opener=private_opener) as f:
             f.write(json.dumps(row) + "\n")
             f.flush()
 
@@ -180,9 +182,7 @@ class Run:
         if not self.metrics_file.exists():
             return
         rows = [r for r in self.metrics() if r.get("step", 0) <= after_step]
-        tmp = self.metrics_file.with_name(f".metrics.jsonl.tmp-{os.getpid()}")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-        os.replace(tmp, self.metrics_file)
+        write_atomically(self.metrics_file, "".join(json.dumps(r) + "\n" for r in rows))
 
 
 def _launcher_pid(folder: Path) -> int | None:
@@ -244,7 +244,7 @@ def launch(project_dir: Path, args: list[str], run: Run) -> Any:
     """
     import subprocess
 
-    log = open(run.log_file, "ab")
+    log = open(run.log_file, "ab", opener=private_opener)
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "workbench.commands", "train", str(project_dir), "--quiet", *args],
@@ -253,5 +253,6 @@ def launch(project_dir: Path, args: list[str], run: Run) -> Any:
         )
     finally:
         log.close()
-    (run.folder / "launcher.pid").write_text(f"{proc.pid}\n", encoding="utf-8")
+    with open(run.folder / "launcher.pid", "w", encoding="utf-8", opener=private_opener) as f:
+        f.write(f"{proc.pid}\n")
     return proc

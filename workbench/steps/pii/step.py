@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 import polars as pl
 
 from ...errors import ConfigError
+from ...files import private_opener
 from ...records import Decision
 from ..base import Step, StepContext, StepResult
 from .entities import DEFAULT_ENTITIES
@@ -218,7 +219,7 @@ def add_to_allow_list(path: Path, term: str) -> bool:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     new_file = not path.exists()
-    with open(path, "a", encoding="utf-8", newline="\n") as f:
+    with open(path, "a", encoding="utf-8", newline="\n", opener=private_opener) as f:
         if new_file:
             f.write("# Terms the pii step never treats as personal data, one per line (case ignored).\n")
         f.write(term + "\n")
