@@ -75,3 +75,11 @@ def test_no_import_cycles_between_top_level_packages():
               if graph.chain_exists(f"workbench.{a}", f"workbench.{b}", as_packages=True)
               and graph.chain_exists(f"workbench.{b}", f"workbench.{a}", as_packages=True)]
     assert cycles == []
+
+
+def test_no_module_is_over_400_lines():
+    # Past that a module holds more than one thing; split it by what it holds (issue 12).
+    package = Path(__file__).parents[1] / "workbench"
+    long = {str(p.relative_to(package)): n for p in package.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400}
+    assert long == {}

@@ -203,6 +203,7 @@ def build_recognizers(config: ScanConfig, has_ner: bool, extra: list[Any], nlp: 
 
     from . import patterns
     from . import recognizers as ours
+    from .addresses import AddressRecognizer
 
     registry = RecognizerRegistry(supported_languages=[config.language])
     presidio_log = logging.getLogger("presidio-analyzer")
@@ -223,12 +224,13 @@ def build_recognizers(config: ScanConfig, has_ner: bool, extra: list[Any], nlp: 
         found.append(rec)
     if config.language == "en":
         found += [ours.PersonCueRecognizer(), ours.SignOffRecognizer(), patterns.PhoneGroupsRecognizer(),
-                  patterns.StreetAddressRecognizer()]
+                  AddressRecognizer()]
         if has_ner:
             from .name_rules import GazetteerNameRecognizer
+            from .name_shapes import NameShapeRecognizer
 
             found += [ours.NerNameRecognizer(), ours.NameListRecognizer(), ours.NameLineRecognizer(),
-                      GazetteerNameRecognizer(nlp)]
+                      GazetteerNameRecognizer(nlp), NameShapeRecognizer(nlp)]
     found += patterns.deny_list_recognizers({e: list(w) for e, w in config.deny}, config.language)
     found += patterns.pattern_recognizers([{"entity": e, "regex": r, "score": s} for e, r, s in config.patterns],
                                       config.language)

@@ -8,9 +8,8 @@ false positive), and `flag` with detail {turn, start, end, entity} adds a span t
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,29 +18,12 @@ import polars as pl
 from .entities import NER_ENTITIES
 from .replace import original_key
 from .scan import Scanner, Span, text_hash
+from .occurrences import _WORD, index_by_first_word, values_in, word_occurrences
+from .things import (BRAND_MIN_TURNS, BRAND_SHARE, _drop_brand_names, _drop_thing_names,
+                     _part_of_a_name, _sentence_start, name_position)
 
 ROLES = {"all": None, "user": ("user",), "assistant": ("assistant",), "user_system": ("system", "user"),
          "user_assistant": ("user", "assistant")}
-
-_WORD = re.compile(r"\w+")
-
-
-def index_by_first_word(values: Iterable[str]) -> dict[str, list[str]]:
-    """Values by their first word: a text can hold a value only if it has that word, so a scan
-    for thousands of values looks at the few whose first word the text has."""
-    index: dict[str, list[str]] = defaultdict(list)
-    for value in values:
-        words = _WORD.findall(value)
-        if words:
-            index[words[0]].append(value)
-    return index
-
-
-def values_in(index: dict[str, list[str]], words: set[str]) -> Iterator[str]:
-    """The indexed values whose first word is among `words` (the words of one text)."""
-    for word in words & index.keys():
-        yield from index[word]
-
 
 def span_key(turn: int, start: int, end: int) -> str:
     return f"{turn}:{start}:{end}"
@@ -130,11 +112,16 @@ def _propagate(turns: list[Turn], found: list[tuple[Span, ...]], never: set[str]
     ("Kudryashov" of "Gregory Kudryashov"; not an English word of it, with `names`: "Still" of
     "my order still hasn't"). A value `carried_everywhere` is looked for in every
     conversation, except a name the language model found in under BRAND_SHARE of the (at least
-    BRAND_MIN_TURNS) turns that contain it: a product it sometimes takes for a person.
+    BRAND_MIN_TURNS) turns that contain it: a product it sometimes takes for a person. The
+    parts of a name are carried to other conversations too, but only where they stand as a
+    name (`name_position`: not "the Kudryashov plan"), and not when they are in under
+    BRAND_SHARE of the (at least BRAND_MIN_TURNS) turns that contain them found as a name.
     """
     values: dict[str, tuple[str, float]] = {}  # value -> (entity, score), dataset-wide
     found_in: dict[str, set[int]] = defaultdict(set)  # value -> turns where the scan found it
     local: dict[str, dict[str, tuple[str, float]]] = defaultdict(dict)  # record -> value -> ...
+    parts: dict[str, tuple[str, float]] = {}  # parts of names, carried to name positions elsewhere
+    part_found_in: dict[str, set[int]] = defaultdict(set)
     for i, (t, spans) in enumerate(zip(turns, found)):
         for s in spans:
             value = t.text[s.start:s.end].strip()
@@ -146,16 +133,24 @@ def _propagate(turns: list[Turn], found: list[tuple[Span, ...]], never: set[str]
                     values[value] = (s.entity, s.score)
             local[t.record_id].setdefault(value, (s.entity, s.score))
             if s.entity == "PERSON":
-                for part in value.split():
+                for n, part in enumerate(value.split()):
                     part = part.strip(".,")
                     if part.islower():  # "my name is borna": later "Borna" is the same person
                         part = part.title()
                     if len(part) >= 3 and part[0].isupper() and part not in never \
                             and original_key(part) not in allow and not (names and names.is_common(part)):
                         local[t.record_id].setdefault(part, (s.entity, s.score))
+                        # "Producer" of "Producer James Sparks" at a sentence start may be a word
+                        if names is not None and part != value and _part_of_a_name(part, names) \
+                                and not (n == 0 and _sentence_start(t.text, s.start)
+                                         and part.casefold() in names.nouns):
+                            parts.setdefault(part, (s.entity, s.score))
+                            part_found_in[part].add(i)
     if not values and not local:
         return []
     by_first = index_by_first_word(values)
+    parts = {p: info for p, info in parts.items() if p not in values}
+    parts_by_first = index_by_first_word(parts)
     # First pass: where each value occurs; second: keep the values the scan agrees on.
     occurs: list[tuple[int, str, int, tuple[str, float]]] = []
     seen_in: dict[str, set[int]] = defaultdict(set)
@@ -165,6 +160,8 @@ def _propagate(turns: list[Turn], found: list[tuple[Span, ...]], never: set[str]
         for part, info in local.get(t.record_id, {}).items():
             if part in words or part in t.text:
                 candidates.setdefault(part, info)
+        for part in values_in(parts_by_first, words):
+            candidates.setdefault(part, parts[part])
         for value, info in candidates.items():
             for start in word_occurrences(t.text, value):
                 occurs.append((i, value, start, info))
@@ -172,12 +169,17 @@ def _propagate(turns: list[Turn], found: list[tuple[Span, ...]], never: set[str]
     agreed = {v for v, (entity, _) in values.items()
               if entity not in NER_ENTITIES or len(seen_in[v]) < BRAND_MIN_TURNS
               or len(found_in[v]) >= BRAND_SHARE * len(seen_in[v])}
+    agreed |= {p for p in parts if len(seen_in[p]) < BRAND_MIN_TURNS
+               or len(part_found_in[p]) >= BRAND_SHARE * len(seen_in[p])}
     taken: dict[int, list[tuple[int, int]]] = {}
     out = []
     # Longest first, so "Ana Dias" wins over its part "Dias".
     for i, value, start, (entity, score) in sorted(occurs, key=lambda o: (-len(o[1]), o[0], o[2])):
         t = turns[i]
         if value in values and value not in agreed and value not in local.get(t.record_id, {}):
+            continue
+        if value in parts and value not in local.get(t.record_id, {}) \
+                and (value not in agreed or not name_position(t.text, start, start + len(value))):
             continue
         spans_here = taken.setdefault(i, [(s.start, s.end) for s in found[i]])
         end = start + len(value)
@@ -186,78 +188,6 @@ def _propagate(turns: list[Turn], found: list[tuple[Span, ...]], never: set[str]
         spans_here.append((start, end))
         out.append(Finding(t.record_id, t.turn, start, end, entity, score, "propagated", value, "propagated"))
     return out
-
-
-# A single word the language model calls a person in fewer than this share of the (at least
-# BRAND_MIN_TURNS) turns that contain it is a product or company name ("Quillfield"), not a
-# person: the model's guess flips with the sentence around it. Names found by a cue or a
-# pattern are kept whatever their share.
-BRAND_SHARE = 0.2
-BRAND_MIN_TURNS = 20
-_MODEL_ONLY = {"SpacyRecognizer"}
-
-
-def _drop_brand_names(turns: list[Turn], found: list[tuple[Span, ...]]) -> list[tuple[Span, ...]]:
-    found_in: dict[str, int] = defaultdict(int)
-    for t, spans in zip(turns, found):
-        for s in spans:
-            if s.entity == "PERSON" and s.recognizer in _MODEL_ONLY:
-                found_in[t.text[s.start:s.end]] += 1
-    candidates = set(found_in)
-    if not candidates or len(turns) < BRAND_MIN_TURNS:
-        return found
-    by_first = index_by_first_word(candidates)
-    seen_in: dict[str, int] = defaultdict(int)
-    for t in turns:
-        for value in values_in(by_first, set(_WORD.findall(t.text))):
-            if value in t.text:
-                seen_in[value] += 1
-    brands = {v for v in candidates
-              if seen_in[v] >= BRAND_MIN_TURNS and found_in[v] < BRAND_SHARE * seen_in[v]}
-    if not brands:
-        return found
-    return [tuple(s for s in spans if not (s.recognizer in _MODEL_ONLY and t.text[s.start:s.end] in brands))
-            for t, spans in zip(turns, found)]
-
-
-# A "name" written like a thing at least THING_MIN times, and in at least THING_SHARE of its
-# occurrences, is a product or a feature: after an article or a possessive ("the Tempo Lite",
-# "my Gateway"), or before a model number or a word of things ("Vault 10", "Smart Shift mode").
-# People's names are written that way once in a while ("the Sokolov novel"), products all the
-# time; a name must be found in the same dataset that often to be taken for one.
-THING_MIN = 2
-THING_SHARE = 0.25
-_THING_BEFORE = re.compile(r"(?:^|\W)(?:the|a|an|my|your|our|their|his|her|its)[ \t]+$", re.IGNORECASE)
-_THING_AFTER = re.compile(r"[ \t]*(?:[-#]?\d|(?P<word>[^\W\d_]+))")  # on the same line
-_USERS = ("deny_list_", "pattern_")  # the user's own lists and patterns are never second-guessed
-
-
-def _drop_thing_names(turns: list[Turn], found: list[tuple[Span, ...]]) -> list[tuple[Span, ...]]:
-    from .names import THING_AFTER
-
-    values = {t.text[s.start:s.end].strip() for t, spans in zip(turns, found) for s in spans
-              if s.entity == "PERSON" and not s.recognizer.startswith(_USERS)}
-    values.discard("")
-    if not values:
-        return found
-    by_first = index_by_first_word(values)
-    seen: dict[str, int] = defaultdict(int)
-    thing: dict[str, int] = defaultdict(int)
-    for t in turns:
-        for value in values_in(by_first, set(_WORD.findall(t.text))):
-            for start in word_occurrences(t.text, value):
-                seen[value] += 1
-                end = start + len(value)
-                after = _THING_AFTER.match(t.text, end)
-                if _THING_BEFORE.search(t.text, max(0, start - 8), start) or after is not None and (
-                        after.group("word") is None or after.group("word").casefold() in THING_AFTER):
-                    thing[value] += 1
-    things = {v for v in values if thing[v] >= THING_MIN and thing[v] >= THING_SHARE * seen[v]}
-    if not things:
-        return found
-    return [tuple(s for s in spans if not (s.entity == "PERSON" and not s.recognizer.startswith(_USERS)
-                                           and t.text[s.start:s.end].strip() in things))
-            for t, spans in zip(turns, found)]
 
 
 def carried_everywhere(entity: str, value: str) -> bool:
@@ -272,18 +202,6 @@ def carried_everywhere(entity: str, value: str) -> bool:
         return True
     words = value.split()
     return bool(words) and all(w[:1].isupper() for w in words)
-
-
-def word_occurrences(text: str, value: str) -> Iterator[int]:
-    """Where `value` stands in `text` as whole words (not inside a longer word)."""
-    start = text.find(value)
-    while start != -1:
-        end = start + len(value)
-        before = text[start - 1] if start else " "
-        after = text[end] if end < len(text) else " "
-        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
-            yield start
-        start = text.find(value, start + 1)
 
 
 @dataclass

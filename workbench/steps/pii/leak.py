@@ -24,7 +24,8 @@ from typing import Any
 
 from ...errors import LeakFound
 from .entities import DEFAULT_ENTITIES, NER_ENTITIES, STAND_IN
-from .findings import carried_everywhere, index_by_first_word, scan_texts, values_in, word_occurrences
+from .findings import carried_everywhere, scan_texts
+from .occurrences import index_by_first_word, values_in, word_occurrences
 
 MIN_VALUE = 3
 MAX_PLACES = 20
@@ -95,8 +96,10 @@ def scrubbed_values(findings: Iterable[tuple[str, str, str, str, str]],
     pattern type (emails, cards, ...) and the full names the step carried to other
     conversations (see findings.carried_everywhere). A name carried only within its own
     conversation is not, nor a single word the language model took for a name: "Tom"
-    elsewhere is most likely another Tom. A value rejected in one place and scrubbed in
-    another is a conflict only the reviewer can settle; it is counted.
+    elsewhere is most likely another Tom, nor a part of a name ("Okafor" of "Sam Okafor"),
+    which the step carries only to where it stands as a name, not to "the Okafor plan". A value
+    rejected in one place and scrubbed in another is a conflict only the reviewer can settle;
+    it is counted.
     """
     rows = list(findings)
     found_in: dict[str, list[str]] = defaultdict(list)  # record -> values found there, not carried
@@ -104,9 +107,11 @@ def scrubbed_values(findings: Iterable[tuple[str, str, str, str, str]],
         if by != "propagated":
             found_in[record_id].append(value)
     # Carried to another conversation: into a record where neither it nor a name holding it
-    # ("Okafor" of "Sam Okafor") was found.
+    # ("Okafor" of "Sam Okafor") was found; a value found somewhere, not a part of one.
+    found = {value.strip() for values in found_in.values() for value in values}
     carried = {value.strip() for record_id, _, value, _, by in rows
-               if by == "propagated" and not any(value.strip() in v for v in found_in[record_id])}
+               if by == "propagated" and value.strip() in found
+               and not any(value.strip() in v for v in found_in[record_id])}
     scrubbed: dict[str, str] = {}
     kept: set[str] = set()
     for record_id, entity, value, key, found_by in rows:

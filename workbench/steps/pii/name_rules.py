@@ -8,10 +8,13 @@ names in lower case. `GazetteerNameRecognizer` finds them with the lists of name
   words is an ordinary English word and one at least is a known first name or surname (or it
   has a middle initial), or when it is a known first name followed by a known surname ("Hope
   Nakamura", where "Hope" alone is a word);
-- one capitalised word is a name when it is a known first name that is no English word, or a
-  known surname that is no English word and does not start a sentence;
-- in a list ("Kónya, Becker and Vasquez"; "silvana, adam, chad and caleb") every item is a name
-  when at least half of them are known names;
+- one capitalised word is a name when it is a known first name that is no English word (and
+  not after "the"/"a"/"an": "an Eero mesh" is a thing), or a known surname that is no English
+  word and does not start a sentence;
+- in a list ("Kónya, Becker and Vasquez"; "silvana, adam, chad and caleb"; "Qarvendi, Van der
+  Merwe and Szabó") every item is a name when at least half of them are known names; the last
+  item ends at its name ("Ukwendo and Bowers were ..."), and an item after an article is a
+  thing ("the Tempo Lite and the Eero");
 - the labels of a transcript ("Ubul: What a wife.\\nNicole: Remember me") are names when at least
   two lines start that way;
 - in a text written all in lower case, a known first name followed by a known surname, or a
@@ -36,7 +39,10 @@ from .recognizers import _result
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;\"“”(\[]|\n)\s*$")
-_ITEM = r"[^\W\d_]+(?:['’-][^\W\d_]+)*(?:[ \t]+[^\W\d_]+(?:['’-][^\W\d_]+)*)?"
+_PARTICLE = "(?:" + "|".join(sorted(PARTICLES, key=len, reverse=True)) + ")"
+# One or two words, particles between them ("Van der Merwe").
+_ITEM = rf"[^\W\d_]+(?:['’-][^\W\d_]+)*(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}[^\W\d_]+(?:['’-][^\W\d_]+)*)?"
+_ARTICLE_BEFORE = re.compile(r"(?:^|\W)(?:the|a|an)[ \t]+$", re.IGNORECASE)
 _CONJUNCTION = re.compile(r",?[ \t]+(?:and|or|&)[ \t]+")
 _ITEM_AFTER = re.compile(_ITEM)
 _ITEM_BEFORE = re.compile(rf"(?:^|(?<=[^\w'’-]))(?P<item>{_ITEM})$")
@@ -113,6 +119,8 @@ class GazetteerNameRecognizer(LocalRecognizer):
         start, end, word = core[0]
         if len(word) < 3:
             return []
+        if g.is_first(word) and _ARTICLE_BEFORE.search(text, max(0, start - 6), start):
+            return []  # "the Eero", "an Eero mesh": a thing named like a person (not "the Sokolov novel")
         if g.is_first(word):
             return [(start, end, 0.5)]
         if g.is_last(word) and not _starts_sentence(text, start):
@@ -132,18 +140,25 @@ class GazetteerNameRecognizer(LocalRecognizer):
                 while " " in part and (g.is_common(part.split()[0]) or not lower and part[:1].islower()):
                     rest = part.split(None, 1)[1]
                     a, part = b - len(rest), rest
+                # "Ukwendo and Bowers were engineers": the last item ends at the name
+                while " " in part and (g.is_common(part.split()[-1]) or not lower and part.split()[-1].islower()) \
+                        and part.split()[-1].casefold() not in PARTICLES:
+                    part = part.rsplit(None, 1)[0]
+                    b = a + len(part)
+                if _ARTICLE_BEFORE.search(text, max(0, a - 6), a):
+                    continue  # "the Tempo Lite and the Eero": things
                 cleaned.append((a, b, part))
             names = [p for p in cleaned if self._list_item_is_name(p[2], lower)]
             if len(names) * 2 >= len(cleaned):
                 out += [(a, b, 0.5) for a, b, p in cleaned
-                        if not any(g.is_common(w) or w.casefold() in ORG_WORDS for w in p.split())
+                        if not any(g.is_common(w) or w.casefold() in ORG_WORDS for w in _without_particles(p))
                         and (p[:1].isupper() or lower and not all(g.is_common_form(w) for w in p.split()))]
         return out
 
     def _list_item_is_name(self, item: str, lower: bool) -> bool:
         g = self.names
         assert g is not None
-        parts = item.split()
+        parts = _without_particles(item)
         if not parts or any(g.is_common(p) for p in parts):
             return False
         if not lower and not all(p[:1].isupper() for p in parts):
@@ -242,6 +257,11 @@ def _trim(run: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     while run and (run[0][2].casefold() in PARTICLES and not run[0][2][:1].isupper()):
         run = run[1:]
     return run
+
+
+def _without_particles(item: str) -> list[str]:
+    """The words of a list item less its lower-case particles ("der" of "Van der Merwe")."""
+    return [w for w in item.split() if not (w.islower() and w in PARTICLES)] or item.split()
 
 
 def _is_initial(word: str) -> bool:

@@ -1,6 +1,6 @@
-"""Number and address recognizers Presidio lacks or that it runs slowly: phone numbers written the
-way people outside its eight regions write them, its phone recognizer on digit windows only,
-19-digit cards, street addresses, and the user's deny lists and regexes.
+"""Number recognizers Presidio lacks or that it runs slowly: phone numbers written the way people
+outside its eight regions write them, its phone recognizer on digit windows only, 19-digit
+cards, and the user's deny lists and regexes. Street addresses are in addresses.py.
 
 Imported only when a scan is built (it imports presidio_analyzer).
 """
@@ -125,27 +125,6 @@ class LongCardRecognizer(CreditCardRecognizer):
     def __init__(self, supported_language: str = "en") -> None:
         super().__init__(patterns=self.PATTERNS, supported_language=supported_language,
                          name="CreditCardRecognizer")
-
-
-_STREET_WORDS = (r"Street|St|Avenue|Ave|Road|Rd|Drive|Dr|Lane|Ln|Boulevard|Blvd|Way|Court|Ct|Place|Pl"
-                 r"|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Crescent|Close"
-                 r"|Gardens|Row|Mews|Strasse|Straße|Str|Weg|Gasse|Platz|Rue|Via|Calle|Avenida|Laan|Vej|Gata|Gate|Katu|Tie")
-
-
-class StreetAddressRecognizer(RegexGroupRecognizer):
-    """A house number, street name and street word, with the town, state and ZIP that follow."""
-
-    ENTITY = "STREET_ADDRESS"
-    FLAGS = re.MULTILINE
-    CONTEXT = ["address", "street", "live", "lives", "ship", "deliver", "delivery", "billing", "install"]
-    PATTERNS = [
-        (rf"(?P<value>\b\d{{1,6}}[A-Za-z]?(?:[ \t]+[A-ZÀ-Ž][\w'.-]*){{1,4}}[ \t]+(?:{_STREET_WORDS})\b\.?"
-         rf"(?:,?[ \t]+(?:Apt|Apartment|Suite|Unit|Ste|Fl|Floor|#)\.?[ \t]*#?\w+)?"
-         rf"(?:,[ \t]*[A-Z][\w .'-]+?(?:,[ \t]*[A-Z]{{2}})?(?:[ \t]+\d{{5}}(?:-\d{{4}})?)?(?=[.,;)]?(?:\s|$)))?)", 0.55),
-        # Continental order: street word first or joined, then the number ("Feldstrasse 42").
-        (rf"(?P<value>\b(?:[A-ZÀ-Ž][\w'-]*[ \t]+)?[A-ZÀ-Ž]\w*(?:strasse|straße|weg|gasse|platz|vej|gata|gatan|katu|laan)"
-         rf"[ \t]+\d{{1,5}}[a-z]?\b)", 0.5),
-    ]
 
 
 def deny_list_recognizers(deny: dict[str, list[str]], language: str) -> list[EntityRecognizer]:

@@ -2,7 +2,8 @@
 "Dr. ...", a sign-off), full names the model calls something else, names in lists and on lines
 of their own. The shared base for regex recognizers with a `value` group is here too.
 
-Number and address recognizers are in patterns.py, the name-list rules in name_rules.py.
+Number recognizers are in patterns.py, street addresses in addresses.py, the name-list rules in
+name_rules.py.
 Imported only when a scan is built (it imports presidio_analyzer).
 """
 
@@ -63,7 +64,8 @@ class RegexGroupRecognizer(LocalRecognizer):
 _CAP = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*"
 _UPPER_NAME = r"(?:[A-ZÀ-ÖØ-ÞĀ-Ž][^\W\d_]*(?:['’-][^\W\d_]+)*)"
 _INITIAL = r"(?:[A-Z]\.?)"
-_FULL_NAME = rf"{_UPPER_NAME}(?:[ \t]+(?:{_INITIAL}[ \t]+)?{_UPPER_NAME}){{0,2}}"
+_PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|dos|du|le|la|ten|ter|bin|ibn|al|el)"  # "Anna van der Berg"
+_FULL_NAME = rf"{_UPPER_NAME}(?:[ \t]+(?:{_INITIAL}[ \t]+)?(?:{_PARTICLE}[ \t]+){{0,2}}{_UPPER_NAME}){{0,2}}"
 
 # Words that follow a cue but are not names ("I'm Sorry", "this is Quillfield support").
 _NOT_NAMES = frozenset("""
@@ -123,7 +125,8 @@ class PersonCueRecognizer(RegexGroupRecognizer):
         if words[0] in _NOT_NAMES or words[0] in STOP_WORDS or len(value) < 2:
             return False
         # "Quillfield Customer Care", "Thanks Team": an organisation signs, not a person.
-        return not any(w in _NOT_PERSON_WORDS or (i and w in STOP_WORDS) for i, w in enumerate(words))
+        return not any(w in _NOT_PERSON_WORDS or (i and w in STOP_WORDS and not re.fullmatch(_PARTICLE, w))
+                       for i, w in enumerate(words))
 
 
 # Words that make a capitalised phrase an organisation, a place or a product rather than a person.
@@ -183,7 +186,7 @@ class NerNameRecognizer(_FromModelDoc):
             if ent.label_ not in self.LABELS:
                 continue
             words = [t for t in ent if not t.is_space and t.text not in ("'s", "’s", "'", "’")]
-            while words and words[-1].is_punct:
+            while words and (words[-1].is_punct or words[-1].text.islower()):  # "Vidica Zakoč of"
                 words.pop()
             if not 2 <= len(words) <= 4:
                 continue

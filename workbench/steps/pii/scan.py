@@ -17,7 +17,8 @@ from typing import Any
 
 from .engine import ScanConfig, build_recognizers, load_spacy, make_nlp_engine, needs_ner
 from .entities import may_hold
-from .names import gazetteer, ordinary_words
+from .names import PARTICLES, gazetteer, ordinary_words
+from .windows import load_common_words, may_name, paragraphs, windows, with_ents
 
 Report = Callable[[int, int], None]
 
@@ -26,7 +27,7 @@ PARALLEL_MIN_TEXTS = 3000
 PARALLEL_MIN_ENV = "WORKBENCH_PII_PARALLEL_MIN"
 BATCH = 256  # texts per scan batch
 NER_BATCH = 64  # docs per spaCy batch
-NER_WINDOW: int | None = 6  # tokens the model reads either side of a capitalised word (None: all)
+
 CACHE_LIMIT = 200_000  # distinct texts remembered per scanner
 
 
@@ -55,12 +56,10 @@ class Scanner:
     """One analyzer set-up; reusable, thread-safe, with a cache keyed by text."""
 
     def __init__(self, config: ScanConfig, extra_recognizers: Sequence[Any] = ()) -> None:
-        global _COMMON
         from .engine import import_presidio
 
         import_presidio(config.spacy_model)
-        if not _COMMON:
-            _COMMON = _common_words()
+        load_common_words()
         self.config = config
         self.extra = list(extra_recognizers)
         self.nlp, self.model = load_spacy(config.spacy_model, config.language) if needs_ner(config) \
@@ -132,12 +131,12 @@ class Scanner:
         titled = set()
         for text in texts:
             lower = _all_lower(text)
-            segments = _segments(text)
+            segments = paragraphs(text)
             one = len(segments) == 1 and segments[0] == (0, len(text))
             for a, b in segments:
                 seg = text[a:b]
                 shown = _title_case(seg) if lower else seg
-                if shown in todo or not (lower or _may_name(seg)):
+                if shown in todo or not (lower or may_name(seg)):
                     continue
                 if one and not lower:
                     todo[shown] = self.nlp.make_doc(text)
@@ -148,7 +147,7 @@ class Scanner:
                         titled.add(shown)
         parts = []  # (segment, character offset, doc the model reads)
         for seg, doc in todo.items():
-            for a, b in _windows(doc, self.names):
+            for a, b in windows(doc, self.names):
                 parts.append((seg, doc[a].idx, doc if (a, b) == (0, len(doc)) else doc[a:b].as_doc()))
         found: dict[str, list[tuple[int, int, str]]] = {seg: [] for seg in todo}
         for (seg, offset, _), read in zip(parts, self.nlp.pipe((p[2] for p in parts), batch_size=NER_BATCH)):
@@ -160,7 +159,7 @@ class Scanner:
                 ents = tuple(e for e in ents if e[2] in ("PERSON", "PER") and " " in seg[e[0]:e[1]].strip())
             self.ner_cache[seg] = ents
             if seg in whole:
-                self.docs[seg] = _with_ents(doc, ents)
+                self.docs[seg] = with_ents(doc, ents)
         if len(self.ner_cache) > CACHE_LIMIT:
             self.ner_cache.clear()
 
@@ -174,10 +173,10 @@ class Scanner:
             return doc
         lower = _all_lower(text)
         ents = []
-        for a, b in _segments(text):
+        for a, b in paragraphs(text):
             seg = text[a:b]
             ents += [(a + s, a + e, label) for s, e, label in self.ner_cache.get(_title_case(seg) if lower else seg, ())]
-        return _with_ents(doc, ents)
+        return with_ents(doc, ents)
 
     def _analyze_doc(self, text: str, doc: Any) -> tuple[Span, ...]:
         from presidio_analyzer import EntityRecognizer
@@ -218,6 +217,9 @@ class Scanner:
                 continue
             if r.entity_type == "PERSON" and text.startswith(("The ", "the "), r.start) and r.end - r.start > 4:
                 r.start += 4  # the model's "The Halldór Ó Árnþórsson version": the name is the rest
+            if r.entity_type == "PERSON" and not lower \
+                    and (r.recognition_metadata or {}).get(r.RECOGNIZER_NAME_KEY) == "SpacyRecognizer":
+                r.start = _without_lower_start(text, r.start, r.end)
             if r.entity_type == "PERSON":
                 r.end = self._without_next_sentence(text, r.start, r.end)
             value = text[r.start:r.end]
@@ -226,6 +228,8 @@ class Scanner:
             if r.entity_type == "PERSON" and self._not_a_person(value, r, lower):
                 continue
             kept.append(r)
+        if self.names is not None and not lower:
+            _extend_people(text, kept, self.names)
         spans = []
         for r in EntityRecognizer.remove_duplicates(kept):
             name = (r.recognition_metadata or {}).get(r.RECOGNIZER_NAME_KEY, "")
@@ -252,12 +256,15 @@ class Scanner:
             return True
         if self.names is None:
             return False
-        if ordinary_words(value, self.names):
+        if ordinary_words(value, self.names) or _titles_only(value, self.names):
             return True
         # In a text with capitals, a lower-case "person" of the model is a typo or a phrase
-        # ("refnud", "mini-split heat pump"), unless it holds a known name ("ask john").
+        # ("refnud", "mini-split heat pump", "ex-Zombie"), unless it holds a known name ("ask
+        # john") or starts with a particle ("van Pas").
         recognizer = (result.recognition_metadata or {}).get(result.RECOGNIZER_NAME_KEY, "")
-        return (recognizer == "SpacyRecognizer" and not lower_text and value.islower()
+        first = value.split()[0] if value.split() else value
+        return (recognizer == "SpacyRecognizer" and not lower_text and first[:1].islower()
+                and first.casefold() not in PARTICLES
                 and not any(self.names.is_first(w) or self.names.is_last(w) for w in _WORDS.findall(value)))
 
 
@@ -273,6 +280,35 @@ def _parallel_min_texts() -> int:
     """PARALLEL_MIN_TEXTS, or WORKBENCH_PII_PARALLEL_MIN (tests fork workers on small inputs)."""
     value = os.environ.get(PARALLEL_MIN_ENV, "").strip()
     return int(value) if value.isdigit() and int(value) > 0 else PARALLEL_MIN_TEXTS
+
+
+_LOWER_START = re.compile(r"[^\W\d_A-Z][\w'’-]*[ \t]+(?=[A-ZÀ-ÖØ-ÞĀ-Ž])")
+
+
+def _without_lower_start(text: str, start: int, end: int) -> int:
+    """The start of a name span without the lower-case words the model put before the name
+    ("ex-Zombie Ahtisaari"); particles ("van Pas") stay."""
+    while (m := _LOWER_START.match(text, start, end)) is not None \
+            and m.group().split()[0].casefold() not in PARTICLES and m.end() < end:
+        start = m.end()
+    return start
+
+
+def _extend_people(text: str, results: list[Any], names: Any) -> None:
+    """Widen each person span over the name-like words next to it (name_shapes.extend_names)."""
+    from .name_shapes import extend_names
+
+    people = [r for r in results if r.entity_type == "PERSON"]
+    for r, (start, end) in zip(people, extend_names(text, [(r.start, r.end) for r in people], names)):
+        r.start, r.end = start, end
+
+
+def _titles_only(value: str, names: Any) -> bool:
+    """A title with no name ("La Sra", "Herr"), unless a word of it is a first name ("Don")."""
+    from .name_shapes import title_or_particle
+
+    words = _WORDS.findall(value)
+    return bool(words) and all(title_or_particle(w) and not names.is_first(w) for w in words)
 
 
 def _not_a_name(value: str) -> bool:
@@ -292,72 +328,6 @@ def _all_lower(text: str) -> bool:
 
 
 _WORDS = re.compile(r"[^\W\d_]+")
-_SEGMENT = re.compile(r"\S(?:.|\n(?![ \t]*\n))*")  # a paragraph: lines up to a blank line
-_CAPITALISED = re.compile(r"\b[^\W\d_a-z][\w'’-]*")
-
-
-def _with_ents(doc: Any, ents: Sequence[tuple[int, int, str]]) -> Any:
-    """The doc with these (start, end, label) character spans as its entities."""
-    from spacy.util import filter_spans
-
-    spans = [span for s, e, label in ents
-             if (span := doc.char_span(s, e, label=label, alignment_mode="expand")) is not None]
-    doc.ents = filter_spans(spans) if spans else ()
-    return doc
-
-
-def _windows(doc: Any, names: Any = None) -> list[tuple[int, int]]:
-    """(start, end) token ranges the model reads: NER_WINDOW tokens around each capitalised word
-    that is not a common one (nor an English word, unless it is also a name), merged; the whole
-    doc when they cover most of it.
-
-    The model's decision for a token depends on the four tokens either side of it (its encoder's
-    reach) and the entity it is in, so a person it would find in the whole text is found in
-    the window around its capitalised words.
-    """
-    import numpy as np
-    from spacy.attrs import IDX
-
-    n = len(doc)
-    if NER_WINDOW is None or n <= 2 * NER_WINDOW + 1:
-        return [(0, n)] if n else []
-    at = [m.start() for m in _CAPITALISED.finditer(doc.text) if (word := m.group()).lower() not in _COMMON
-          and (names is None or not names.is_common(word) or names.is_first(word) or names.is_last(word))]
-    if not at:
-        return []
-    tokens = np.searchsorted(doc.to_array(IDX), at, side="right") - 1
-    out: list[tuple[int, int]] = []
-    for i in tokens.tolist():
-        a, b = max(0, i - NER_WINDOW), min(n, i + NER_WINDOW + 1)
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(b, out[-1][1]))
-        else:
-            out.append((a, b))
-    if sum(b - a for a, b in out) > 0.8 * n:
-        return [(0, n)]
-    return out
-
-
-def _segments(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each paragraph: lines up to a blank line."""
-    return [m.span() for m in _SEGMENT.finditer(text) if m.group().strip()]
-
-
-def _may_name(segment: str) -> bool:
-    """False when every capitalised word is a common one ("I", "What", "Please")."""
-    return any(w.lower() not in _COMMON for w in _CAPITALISED.findall(segment))
-
-
-def _common_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS) | {"i'm", "i've", "i'd", "i'll", "hi", "hello", "hey", "thanks", "thank",
-                                    "please", "ok", "okay", "yes", "no", "sorry", "dear", "great", "sure"}
-
-
-_COMMON: frozenset[str] = frozenset()
-
-
 _scanners: dict[str, Scanner] = {}
 _scanners_lock = threading.Lock()
 
