@@ -87,6 +87,16 @@ async def settle(pilot, rounds: int = 3) -> None:
         await pilot.pause()
 
 
+async def open_dedup_tab(pilot):
+    """The Dedup tab (key 2) once the app has started and the tab has found its clusters."""
+    from workbench.tui.screens.dedup import DedupTab
+
+    await settle(pilot, 4)
+    await pilot.press("2")
+    await settle(pilot, 4)
+    return pilot.app.screen.query_one(DedupTab)
+
+
 NEAR_WORDS = ("thermostat battery schedule firmware refund invoice account password delivery parcel warranty "
               "install wiring app sensor heating cooling energy report plan upgrade cancel charge card").split()
 
@@ -103,3 +113,22 @@ def near_copies(category: str | None = None) -> list[dict]:
             {"messages": chat("Question about the plan", " ".join(words)), "origin": "synthetic",
              "category": category},
             {"messages": chat("Unrelated", "something else entirely"), "origin": "human", "category": category}]
+
+
+def pii_recipe(tmp_path: Path, holdout: float = 0.0, **params) -> Path:
+    """recipe.toml with one pii step (patterns only, no spaCy model) and `params`, for `--recipe`."""
+    lines = ['[[steps]]', 'name = "pii"', 'spacy_model = "none"']
+    lines += [f"{k} = {json.dumps(v)}" for k, v in params.items()]
+    lines += ["[split]", f"holdout = {holdout}"]
+    path = tmp_path / "recipe.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def set_recipe(project, steps_toml: str) -> None:
+    """Replace the project's recipe in workbench.toml by `steps_toml`, with nothing held out."""
+    config = project.path / "workbench.toml"
+    text = config.read_text(encoding="utf-8")
+    start, end = text.index("[recipe]"), text.index("# Inputs are added below")
+    config.write_text(text[:start] + "[recipe]\n" + steps_toml + "\n[recipe.split]\nholdout = 0\n\n" + text[end:],
+                      encoding="utf-8")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import chat, settle, write_jsonl
+from conftest import chat, open_dedup_tab, settle, write_jsonl
 from test_api import workbench_imports
 from workbench import api
 from workbench.commands import main
@@ -219,16 +219,13 @@ def test_exact_copies_can_be_reviewed_and_the_export_keeps_the_chosen_copy(tmp_p
 
 async def test_the_dedup_tab_offers_the_plugin_method_and_shows_its_clusters(tmp_path):
     from workbench.tui.app import make_app
-    from workbench.tui.screens.dedup import DedupTab, MemberPanel
+    from workbench.tui.screens.dedup import MemberPanel
 
     path = make_project(tmp_path)
     ids = ids_of(path)
     app = make_app(path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, 4)
-        await pilot.press("2")
-        await settle(pilot, 4)
-        tab = app.screen.query_one(DedupTab)
+        tab = await open_dedup_tab(pilot)
         assert tab.step_name == "near_dedup"
         await pilot.press("t")  # the next dedup step of the recipe: the plugin's
         await settle(pilot, 4)

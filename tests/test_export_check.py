@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
+from conftest import chat, pii_recipe, write_jsonl
 
 from workbench.commands import main
 from workbench.errors import LeakFound
@@ -31,15 +31,6 @@ BROKEN = [
     'ana.dias@example.org; my card is 4111 1111 1111 1111',
     '{"messages": "not a list; from bo.lind@example.com, phone 415-555-0142"}',
 ]
-
-
-def pii_recipe(tmp_path: Path, **params) -> Path:
-    lines = ['[[steps]]', 'name = "pii"', 'spacy_model = "none"']
-    lines += [f"{k} = {json.dumps(v)}" for k, v in params.items()]
-    lines += ["[split]", "holdout = 0.25"]
-    path = tmp_path / "recipe.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def pii_project(tmp_path: Path) -> Path:
@@ -97,7 +88,7 @@ def test_not_an_export_exits_2(tmp_path, capsys, make):
 def test_a_leak_exits_3_and_says_where(tmp_path, capsys):
     # Only user turns are scrubbed, so the assistant's copy of the email stays: a leak kept on purpose.
     src = write_jsonl(tmp_path / "in.jsonl", ROWS)
-    export_files([src], tmp_path / "out", recipe_path=pii_recipe(tmp_path, turns="user"), allow_leaks=True)
+    export_files([src], tmp_path / "out", recipe_path=pii_recipe(tmp_path, 0.25, turns="user"), allow_leaks=True)
     code, text = check([str(tmp_path / "out")], capsys)
     assert code == LeakFound.exit_code
     assert "leak check failed" in text and "EMAIL_ADDRESS" in text
@@ -123,7 +114,7 @@ def test_the_project_store_decides_what_a_leak_is(tmp_path, capsys):
 
 def test_a_stateless_export_is_checked_by_a_fresh_scan(tmp_path, capsys):
     src = write_jsonl(tmp_path / "in.jsonl", ROWS)
-    out = export_files([src], tmp_path / "out", recipe_path=pii_recipe(tmp_path)).out_dir
+    out = export_files([src], tmp_path / "out", recipe_path=pii_recipe(tmp_path, 0.25)).out_dir
     code, text = check([str(out)], capsys)
     assert code == 0 and "leak check passed" in text
     # A value planted by hand is found even with the hashes put right by the planter.

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import pytest
 
-from conftest import chat, frame, near_copies
+from conftest import chat, frame, near_copies, set_recipe
 from workbench.export.card_sections import data_card_sections
 from workbench.plugins import load_registry
 from workbench.recipe import Recipe, StepSpec, run_recipe
@@ -45,11 +45,7 @@ def make_project(tmp_path: Path, steps_toml: str, data: list[dict] | None = None
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in (data or rows())) + "\n", encoding="utf-8")
     project = Project.create(tmp_path / "p", [path])
-    config = project.path / "workbench.toml"
-    text = config.read_text(encoding="utf-8")
-    start, end = text.index("[recipe]"), text.index("# Inputs are added below")
-    config.write_text(text[:start] + "[recipe]\n" + steps_toml + "\n[recipe.split]\nholdout = 0\n\n" + text[end:],
-                      encoding="utf-8")
+    set_recipe(project, steps_toml)
     return project
 
 

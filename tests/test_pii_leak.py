@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
+from conftest import chat, pii_recipe, write_jsonl
 
 from workbench.commands import main
 from workbench.errors import LeakFound
@@ -26,22 +26,13 @@ ROWS = [
 
 
 
-def recipe(tmp_path: Path, **params) -> Path:
-    lines = ['[[steps]]', 'name = "pii"', 'spacy_model = "none"']
-    lines += [f"{k} = {json.dumps(v)}" for k, v in params.items()]
-    lines += ["[split]", "holdout = 0.0"]
-    path = tmp_path / "recipe.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 def exported_text(out: Path) -> str:
     return (out / "train.jsonl").read_text(encoding="utf-8") + (out / "holdout.jsonl").read_text(encoding="utf-8")
 
 
 def test_a_clean_export_reports_no_leak(tmp_path):
     src = write_jsonl(tmp_path / "in.jsonl", ROWS)
-    result = export_files([src], tmp_path / "out", recipe_path=recipe(tmp_path))
+    result = export_files([src], tmp_path / "out", recipe_path=pii_recipe(tmp_path))
     check = json.loads((tmp_path / "out" / "report.json").read_text())["leak_check"]
     assert check["leaked"] is False and check["still_found"] == {} and check["originals_found"] == 0
     assert check["originals_checked"] == 2  # the email and the card
@@ -60,7 +51,7 @@ def test_quarantined_rows_lose_their_personal_data_and_are_leak_checked(tmp_path
     lines.insert(1, '{"messages": [{"role": "user", "content": "I am bo@example.com, call 415-555-0198"')  # cut off
     lines.insert(2, '{"messages": "not a list, from cy@example.com"}')
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    export_files([src], tmp_path / "out", recipe_path=recipe(tmp_path))
+    export_files([src], tmp_path / "out", recipe_path=pii_recipe(tmp_path))
     rows = [json.loads(line) for line in (tmp_path / "out" / "quarantine.jsonl").read_text().splitlines()]
     assert [r["line"] for r in rows] == [2, 3]
     text = json.dumps(rows)
@@ -73,7 +64,7 @@ def test_quarantined_rows_lose_their_personal_data_and_are_leak_checked(tmp_path
     assert "Personal data was removed from the raw text of 2 quarantined row(s)." in card
 
     # drop_row mode withholds the raw text; without a pii step nothing changes.
-    export_files([src], tmp_path / "out2", recipe_path=recipe(tmp_path, mode="drop_row"))
+    export_files([src], tmp_path / "out2", recipe_path=pii_recipe(tmp_path, mode="drop_row"))
     rows = [json.loads(line) for line in (tmp_path / "out2" / "quarantine.jsonl").read_text().splitlines()]
     assert [r["raw"] for r in rows] == ["", ""]
     plain = tmp_path / "plain.toml"
@@ -91,7 +82,7 @@ def test_a_leak_in_the_quarantine_fails_the_check(tmp_path, monkeypatch):
     monkeypatch.setattr(leak, "scrub_quarantine", lambda quarantine, *a, **k: quarantine)  # a bug planted
     monkeypatch.setattr("workbench.services.headless.scrub_quarantine", leak.scrub_quarantine)
     assert main(["export", "--input", str(src), "--out", str(tmp_path / "out"), "--recipe",
-                 str(recipe(tmp_path)), "-q"]) == LeakFound.exit_code
+                 str(pii_recipe(tmp_path)), "-q"]) == LeakFound.exit_code
     check = json.loads((tmp_path / "out" / "report.json").read_text())["leak_check"]
     assert {"file": "quarantine.jsonl", "line": 1, "entity": "EMAIL_ADDRESS", "kind": "original"} in check["places"]
     card = (tmp_path / "out" / "DATA_CARD.md").read_text(encoding="utf-8")
@@ -102,7 +93,7 @@ def test_a_planted_leak_fails_the_export_and_allow_leaks_keeps_it(tmp_path, caps
     # Only user turns are scrubbed, so the assistant's copy of the email stays: a leak.
     src = write_jsonl(tmp_path / "in.jsonl", ROWS)
     args = ["export", "--input", str(src), "--out", str(tmp_path / "out"), "--recipe",
-            str(recipe(tmp_path, turns="user")), "-q"]
+            str(pii_recipe(tmp_path, turns="user")), "-q"]
     assert main(args) == LeakFound.exit_code
     err = capsys.readouterr().err
     assert "leak check failed" in err and "--allow-leaks" in err and "train.jsonl:1" in " ".join(err.split())

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import chat, frame
+from conftest import chat, frame, set_recipe
 from workbench.errors import ConfigError
 from workbench.export.card_sections import data_card_sections
 from workbench.io import finalize_ids, read_input
@@ -97,11 +97,7 @@ def make_project(tmp_path: Path, steps_toml: str) -> Project:
     path.write_text("\n".join(json.dumps({"messages": chat(r["user"], r["assistant"]), "category": r["category"],
                                           "origin": r["origin"]}) for r in ROWS) + "\n", encoding="utf-8")
     project = Project.create(tmp_path / "p", [path])
-    config = project.path / "workbench.toml"
-    text = config.read_text(encoding="utf-8")
-    start, end = text.index("[recipe]"), text.index("# Inputs are added below")
-    config.write_text(text[:start] + "[recipe]\n" + steps_toml + "\n[recipe.split]\nholdout = 0\n\n" + text[end:],
-                      encoding="utf-8")
+    set_recipe(project, steps_toml)
     return project
 
 

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import chat, near_copies, project_with_embeddings, settle
+from conftest import chat, near_copies, open_dedup_tab, project_with_embeddings, settle
 from workbench.services import dedup_review
 from workbench.services.project import Project
 from workbench.steps.synthetic_review.verdicts import record_verdict, store_verdicts
 from workbench.tui.app import make_app
-from workbench.tui.screens.dedup import DedupTab
 from workbench.tui.screens.review_dialogs import RejectDialog
 
 SIZE = (160, 48)
@@ -37,10 +36,7 @@ def keeps(path: Path) -> set[str]:
 async def test_keep_too_in_a_two_copy_cluster_keeps_both(two_copies: Path):
     app = make_app(two_copies)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, 4)
-        await pilot.press("2")
-        await settle(pilot, 4)
-        tab = app.screen.query_one(DedupTab)
+        tab = await open_dedup_tab(pilot)
         (cluster,) = tab.reviews.clusters
         survivor, other = tab._ordered_members(cluster)
         await pilot.press("right", "k")  # the dropped copy: keep it too
@@ -157,10 +153,7 @@ async def test_dedup_tab_shows_the_accepted_copy_surviving_and_why(two_copies: P
     project.close()
     app = make_app(two_copies)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, 4)
-        await pilot.press("2")
-        await settle(pilot, 4)
-        tab = app.screen.query_one(DedupTab)
+        tab = await open_dedup_tab(pilot)
         (cluster,) = tab.reviews.clusters
         assert cluster.survivors == (synthetic,) and cluster.dropped == (human,)
         first = str(app.screen.query_one("#member-0").query_one("Static").render())

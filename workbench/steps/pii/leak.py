@@ -32,7 +32,17 @@ MAX_PLACES = 20
 _WORD = re.compile(r"\w+")
 _NOTE_TAIL = re.compile(r"[A-Z0-9_, ]*\)")
 # Entity type names are never a person's data, wherever they appear.
-_ENTITY_NAMES = frozenset(DEFAULT_ENTITIES) | NER_ENTITIES
+ENTITY_NAMES = frozenset(DEFAULT_ENTITIES) | NER_ENTITIES
+
+
+def still_found(text: str, spans: Iterable[Any], wanted: set[str], ignore: set[str]) -> list[Any]:
+    """The spans of `text` that count as personal data left in it: of a `wanted` entity type, not
+    touching a stand-in the step wrote, and not a value in `ignore` (stand-ins, entity type names,
+    values a reviewer rejected). The leak check and the step's re-scan (rescan.py) count alike."""
+    spans = list(spans)
+    marks = [m.span() for m in STAND_IN.finditer(text)] if spans else []
+    return [s for s in spans if s.entity in wanted and text[s.start:s.end].strip() not in ignore
+            and not any(a <= s.end and s.start <= b for a, b in marks)]
 
 
 def exported_texts(path: Path) -> Iterator[tuple[int, str]]:
@@ -135,7 +145,7 @@ def check_files(files: list[Path], scanner: Any, originals: dict[str, str], *, i
     recorded values found verbatim (the files are scanned together: the brand and thing-name
     rules look at all their texts at once, so a file alone could be judged differently)."""
     wanted = set(entities) or set(scanner.config.entities)
-    ignore = set(ignore) | _ENTITY_NAMES | set(scanner.config.entities)
+    ignore = set(ignore) | ENTITY_NAMES | set(scanner.config.entities)
     entries: list[tuple[str, int, str]] = []
     for path in files:
         entries += [(path.name, line, text) for line, text in exported_texts(path)]
@@ -143,12 +153,7 @@ def check_files(files: list[Path], scanner: Any, originals: dict[str, str], *, i
     still: Counter[str] = Counter()
     places: list[dict[str, Any]] = []
     for (name, line, text), spans in zip(entries, found):
-        stand_ins = [m.span() for m in STAND_IN.finditer(text)] if spans else []
-        for s in spans:
-            value = text[s.start:s.end]
-            if s.entity not in wanted or value.strip() in ignore \
-                    or any(a <= s.end and s.start <= b for a, b in stand_ins):
-                continue
+        for s in still_found(text, spans, wanted, ignore):
             still[s.entity] += 1
             if by_file is not None:
                 by_file.setdefault(name, {"still_found": Counter(), "originals": set()})["still_found"][s.entity] += 1

@@ -101,16 +101,7 @@ def _number(stand_in: str, entity: str) -> int | None:
 
 def apply(text: str, cuts: Sequence[Cut], stand_in) -> str:
     """The text with every cut replaced by stand_in(entity, original value)."""
-    if not cuts:
-        return text
-    parts = []
-    pos = 0
-    for cut in cuts:
-        parts.append(text[pos:cut.start])
-        parts.append(stand_in(cut.entity, text[cut.start:cut.end]))
-        pos = cut.end
-    parts.append(text[pos:])
-    return "".join(parts)
+    return apply_mapped(text, cuts, stand_in)[0] if cuts else text
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from .entities import DEFAULT_ENTITIES, NER_ENTITIES, STAND_IN
 from .findings import Finding, scan_texts
+from .leak import ENTITY_NAMES, still_found
 from .replace import Piece, apply_mapped, merge, to_original
 
 MAX_PASSES = 3
-_ENTITY_NAMES = frozenset(DEFAULT_ENTITIES) | NER_ENTITIES
 
 
 def rescan(scrub: list[Finding], texts: dict[tuple[str, int], str], scanner: Any, stand_ins: Any,
@@ -38,7 +37,7 @@ def rescan(scrub: list[Finding], texts: dict[tuple[str, int], str], scanner: Any
     `never` the values reviewers rejected anywhere.
     """
     wanted = set(scanner.config.entities)
-    ignore = set(never) | _ENTITY_NAMES | wanted
+    ignore = set(never) | ENTITY_NAMES | wanted
     added: list[Finding] = []
     current = list(scrub)
     passes = 0
@@ -58,12 +57,7 @@ def rescan(scrub: list[Finding], texts: dict[tuple[str, int], str], scanner: Any
         taken = {(f.record_id, f.key) for f in current}
         new: list[Finding] = []
         for (rid, turn), (text, pieces), spans in zip(keys, replaced, found):
-            marks = [m.span() for m in STAND_IN.finditer(text)]
-            for s in spans:
-                value = text[s.start:s.end]
-                if s.entity not in wanted or value.strip() in ignore \
-                        or any(a <= s.end and s.start <= b for a, b in marks):
-                    continue
+            for s in still_found(text, spans, wanted, ignore):
                 where = to_original(pieces, s.start, s.end)
                 if where is None:
                     continue
