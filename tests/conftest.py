@@ -132,3 +132,9 @@ def set_recipe(project, steps_toml: str) -> None:
     start, end = text.index("[recipe]"), text.index("# Inputs are added below")
     config.write_text(text[:start] + "[recipe]\n" + steps_toml + "\n[recipe.split]\nholdout = 0\n\n" + text[end:],
                       encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _pii_key(tmp_path_factory, monkeypatch):
+    """A purge in a test writes its PII key here, never into the user's config folder."""
+    monkeypatch.setenv("WORKBENCH_PII_KEY", str(tmp_path_factory.getbasetemp() / "pii.key"))

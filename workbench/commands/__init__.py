@@ -20,6 +20,7 @@ from .data import export, import_, init, plugins
 from .decisions import decisions
 from .evaluate import compare, eval_group, export_preferences, generate, report
 from .gc import gc
+from .pii import pii
 from .train import runs, train
 
 __all__ = ["cli", "main", "run_command"]
@@ -60,7 +61,7 @@ def tui(project: Path | None) -> None:
 for _command in (init, import_, export, plugins,  # data: projects, imports, exports, plugins
                  train, runs,  # training
                  generate, compare, eval_group, report, export_preferences,  # evaluation
-                 decisions, gc, check):
+                 decisions, gc, check, pii):
     cli.add_command(_command)
 
 

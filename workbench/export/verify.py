@@ -215,12 +215,13 @@ def present_files(result: Verification) -> list[str]:
 
 
 def leak_check_with_findings(result: Verification, registry: Any, project_dir: Path, findings: tuple,
-                             source: str) -> None:
-    """The leak check against a project's recorded findings (`store_findings`: rows, rejected, stand-ins)."""
+                             source: str, sealed: Any = None) -> None:
+    """The leak check against a project's recorded findings (`store_findings`: rows, rejected, stand-ins)
+    and, after a PII purge, the values it kept as keyed hashes (`sealed`)."""
     scanner = _scanner(result.report, registry, project_dir)
     rows, rejected, stand_ins = findings
     result.leak_source = source
-    _run_leak_check(result, present_files(result), scanner, rows, rejected, stand_ins)
+    _run_leak_check(result, present_files(result), scanner, rows, rejected, stand_ins, sealed)
 
 
 def leak_check_stateless(result: Verification) -> None:
@@ -246,7 +247,8 @@ def _scanner(report: dict[str, Any], registry: Any, project_dir: Path | None) ->
 
 
 def _run_leak_check(result: Verification, names: list[str], scanner: Any, rows: list, rejected: set,
-                    stand_ins: set) -> None:
+                    stand_ins: set, sealed: Any = None) -> None:
     from ..steps.pii.leak import check_export
 
-    result.leak = check_export(result.folder, names, scanner, rows, rejected, stand_ins, by_file=result.leak_by_file)
+    result.leak = check_export(result.folder, names, scanner, rows, rejected, stand_ins, by_file=result.leak_by_file,
+                               sealed=sealed)

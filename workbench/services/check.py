@@ -12,6 +12,7 @@ from typing import Any
 from ..errors import InputError
 from ..export.verify import (Verification, has_pii_step, leak_check_stateless, leak_check_with_findings,
                              verify_files)
+from ..steps.pii.keyed import purged_values
 from ..steps.pii.leak import store_findings
 from .project import Project, is_project
 
@@ -31,8 +32,11 @@ def verify_export(folder: Path, project_dir: Path | None = None) -> Verification
             raise InputError(str(project_path), f"is project {project.name!r}, but {result.folder} was exported "
                                                 f"from {result.report['project']!r}")
         findings = store_findings(project.store)
-        leak_check_with_findings(result, project.registry(), project.path, findings,
-                                 f"the {len(findings[0]):,} findings recorded in project {project_path}")
+        sealed = purged_values(project.store)
+        source = f"the {len(findings[0]):,} findings recorded in project {project_path}"
+        if sealed is not None:
+            source += f" and the {sealed.scrubbed:,} values its PII purge kept as keyed hashes"
+        leak_check_with_findings(result, project.registry(), project.path, findings, source, sealed=sealed)
     finally:
         project.close()
     return result

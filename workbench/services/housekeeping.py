@@ -111,7 +111,9 @@ def plan(project: Project, keep_newest: int = KEEP_NEWEST) -> Plan:
     for sid in sorted(manifests):
         step = manifests[sid].get("step")
         if step != "recipe":
-            why = "import: the project's record of its inputs" if step == "import" else f"{step} snapshot"
+            why = ("import: the project's record of its inputs" if step == "import" else
+                   "sealed by `workbench pii purge`: the rows whose originals are gone" if step == "sealed"
+                   else f"{step} snapshot")
             keep.append(Item("snapshot", sid, why, files.get(sid, [])))
         elif sid in refs:
             keep.append(Item("snapshot", sid, f"used by {refs[sid]}", files.get(sid, [])))

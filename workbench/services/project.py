@@ -18,8 +18,8 @@ from ..errors import ConfigError, InputError, WorkbenchError
 from ..files import PRIVATE_DIR, PRIVATE_FILE, make_dirs, set_mode, tighten, write_atomically
 from ..io import ImportOptions, ImportResult, finalize_ids, read_input
 from ..layout import CONFIG, cache_dir, snapshots_dir, state_dir, store_path
-from ..recipe import Recipe, RecipeOutcome, recipe_from_dict, run_recipe
-from ..records import conform, empty_frame
+from ..recipe import REMOVED_SCHEMA, Recipe, RecipeOutcome, Sealed, StepReport, recipe_from_dict, run_recipe
+from ..records import Decision, conform, empty_frame
 from ..steps.base import ProgressCallback
 from ..store import Store
 
@@ -187,7 +187,7 @@ class Project:
         base = self.records()
         combined = finalize_ids(pl.concat([base] + [conform(r.records) for r in results]))
         parent = self.latest_import()
-        snap = self._write_snapshot(
+        snap = self.write_snapshot(
             combined, step="import", parent=parent.id if parent else None,
             params={"inputs": [r.path for r in results]},
             counts={"rows": combined.height, "added": sum(r.records.height for r in results),
@@ -222,8 +222,22 @@ class Project:
         return out
 
     def latest_import(self) -> Snapshot | None:
-        imports = [s for s in self.snapshots() if s.manifest["step"] == "import"]
+        """The newest snapshot of the recipe's input: an import, or the rows a PII purge sealed."""
+        imports = [s for s in self.snapshots() if s.manifest["step"] in ("import", "sealed")]
         return imports[-1] if imports else None
+
+    def sealed(self, partial: bool = False) -> Sealed | None:
+        """The steps and rows the last `workbench pii purge` sealed (None: never purged)."""
+        seals = [s for s in self.snapshots() if s.manifest["step"] == "sealed"]
+        if not seals:
+            return None
+        snap, seal = seals[-1], seals[-1].manifest["seal"]
+        ids = frozenset(snap.scan().select("id").collect().get_column("id").to_list())
+        removed = snap.removed()
+        return Sealed(tuple(seal["steps"]), ids, tuple(StepReport(**r) for r in json.loads(seal["reports"])),
+                      removed if removed is not None else pl.DataFrame(schema=REMOVED_SCHEMA),
+                      tuple(Decision(**d) for d in seal["flagged"]), int(seal["rows_in"]),
+                      snap.manifest["created_at"], partial)
 
     def latest(self) -> Snapshot | None:
         snaps = self.snapshots()
@@ -234,7 +248,7 @@ class Project:
         snap = self.latest_import()
         return snap.records() if snap else empty_frame()
 
-    def _write_snapshot(self, df: pl.DataFrame, step: str, parent: str | None, params: dict[str, Any],
+    def write_snapshot(self, df: pl.DataFrame, step: str, parent: str | None, params: dict[str, Any],
                         counts: dict[str, Any], removed: pl.DataFrame | None = None,
                         extra: dict[str, Any] | None = None) -> Snapshot:
         make_dirs(self.snapshots_dir)
@@ -261,9 +275,9 @@ class Project:
             raise WorkbenchError(f"{self.path}: the project has no records yet; add some with "
                                  f"`workbench import {self.path} FILE`")
         outcome = run_recipe(records, recipe, self.registry(), store=self.store, project_dir=self.path,
-                             progress=progress, cancelled=cancelled)
+                             progress=progress, cancelled=cancelled, sealed=self.sealed())
         parent = self.latest_import()
-        snap = self._write_snapshot(
+        snap = self.write_snapshot(
             outcome.kept, step="recipe", parent=parent.id if parent else None, params=recipe.to_dict(),
             counts={"rows": outcome.kept.height, "rows_in": outcome.rows_in,
                     "rows_out": outcome.kept.height, "removed": outcome.removed.height,

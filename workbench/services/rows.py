@@ -63,8 +63,13 @@ def rows_before(project: Project, step: str, before: Sequence[str] = (), progres
     records = project.records()
     if records.height == 0:
         return empty_frame(), spec, recipe
+    # After a PII purge, a step the purge sealed sees only the rows imported since.
+    sealed = project.sealed(partial=True)
     if not prefix:
+        if sealed is not None:
+            records = records.filter(~pl.col("id").is_in(list(sealed.ids)))
         return records, spec, recipe
     outcome = run_recipe(records, Recipe(tuple(prefix), recipe.split, source=recipe.source), project.registry(),
-                         store=project.store, project_dir=project.path, progress=progress, cancelled=cancelled)
+                         store=project.store, project_dir=project.path, progress=progress, cancelled=cancelled,
+                         sealed=sealed)
     return outcome.kept.drop("split"), spec, recipe

@@ -87,6 +87,14 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def compact(self) -> None:
+        """Rewrite the database file without its free pages and empty the write-ahead log, so that
+        deleted rows (a purge's originals) are gone from the files, not only from the tables."""
+        with self.lock:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.db.execute("VACUUM")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     # -- audit log ----------------------------------------------------------------------------
     def log(self, event: str, detail: dict[str, Any] | None = None, who: str | None = None) -> None:
         with self.transaction():

@@ -31,3 +31,7 @@ class Inputs(Part):
     def quarantine(self) -> list[dict[str, Any]]:
         rows = self._read("SELECT file, line, reason, raw FROM quarantine ORDER BY seq")
         return [dict(r) for r in rows]
+
+    def quarantine_rows(self) -> list[tuple[int, str, str]]:
+        """(seq, raw, reason) of every quarantined row, for a purge to scrub them in place."""
+        return [(r[0], r[1], r[2]) for r in self._read("SELECT seq, raw, reason FROM quarantine ORDER BY seq")]

@@ -127,6 +127,30 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX votes_pair ON votes(pair_id, rater, seq);
     """,
+    # 4: purges of the PII originals (workbench pii purge): when, by whom, with which key (its
+    # id, never the key), and what they removed. The values an export's leak check still looks up
+    # after a purge, as keyed hashes (steps/pii/keyed.py): kind 'scrubbed' is looked up
+    # verbatim, kind 'kept' is a value a reviewer said is no personal data.
+    """
+    CREATE TABLE pii_purges (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at         TEXT NOT NULL,
+        who        TEXT NOT NULL,
+        key_id     TEXT NOT NULL,
+        snapshot   TEXT NOT NULL,
+        detail     TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE pii_sealed_values (
+        value_hash TEXT NOT NULL,
+        first_hash TEXT NOT NULL,
+        lead       INTEGER NOT NULL,
+        length     INTEGER NOT NULL,
+        entity     TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        PRIMARY KEY (value_hash, kind)
+    );
+    CREATE INDEX pii_sealed_first ON pii_sealed_values(first_hash);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

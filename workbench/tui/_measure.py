@@ -70,7 +70,7 @@ def write_big_project(path: str | Path, rows: int) -> Project:
     """A project whose only snapshot is `rows` generated records (no input files)."""
     project = Project.create(path, name="big")
     records = synthetic_records(rows)
-    project._write_snapshot(records, step="import", parent=None, params={}, counts={"rows": rows})
+    project.write_snapshot(records, step="import", parent=None, params={}, counts={"rows": rows})
     return project
 
 

@@ -137,15 +137,28 @@ def scrubbed_values(findings: Iterable[tuple[str, str, str, str, str]],
     return scrubbed, conflicts
 
 
+class _Ignored:
+    """The values a fresh scan may find without a leak: `plain` ones, and after a purge those a
+    reviewer kept, known by their keyed hash only."""
+
+    def __init__(self, plain: set[str], sealed: Any = None) -> None:
+        self.plain, self.sealed = plain, sealed
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.plain or (self.sealed is not None and self.sealed.is_kept(str(value)))
+
+
 def check_files(files: list[Path], scanner: Any, originals: dict[str, str], *, ignore: set[str] = frozenset(),
-                entities: Iterable[str] = (), by_file: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                entities: Iterable[str] = (), by_file: dict[str, dict[str, Any]] | None = None,
+                sealed: Any = None) -> dict[str, Any]:
     """Scan the files; count what is still found and which recorded values appear verbatim.
 
     `by_file`, when given, receives per file the spans still found by entity and the number of
     recorded values found verbatim (the files are scanned together: the brand and thing-name
-    rules look at all their texts at once, so a file alone could be judged differently)."""
+    rules look at all their texts at once, so a file alone could be judged differently).
+    `sealed` (keyed.SealedValues) adds the values a purge left as keyed hashes."""
     wanted = set(entities) or set(scanner.config.entities)
-    ignore = set(ignore) | ENTITY_NAMES | set(scanner.config.entities)
+    ignore = _Ignored(set(ignore) | ENTITY_NAMES | set(scanner.config.entities), sealed)
     entries: list[tuple[str, int, str]] = []
     for path in files:
         entries += [(path.name, line, text) for line, text in exported_texts(path)]
@@ -162,23 +175,31 @@ def check_files(files: list[Path], scanner: Any, originals: dict[str, str], *, i
 
     by_first = index_by_first_word(originals)
     seen: dict[str, str] = {}
+
+    def note(name: str, line: int, value: str, entity: str) -> None:
+        if by_file is not None:
+            by_file.setdefault(name, {"still_found": Counter(), "originals": set()})["originals"].add(value)
+        if value in seen:
+            return
+        seen[value] = entity
+        if len(places) < MAX_PLACES:
+            places.append({"file": name, "line": line, "entity": entity, "kind": "original"})
+
     for name, line, text in entries:
         for value in values_in(by_first, set(_WORD.findall(text))):
-            fresh = value not in seen
-            if (fresh or by_file is not None) and next(word_occurrences(text, value), None) is not None:
-                if by_file is not None:
-                    by_file.setdefault(name, {"still_found": Counter(), "originals": set()})["originals"].add(value)
-                if not fresh:
-                    continue
-                seen[value] = originals[value]
-                if len(places) < MAX_PLACES:
-                    places.append({"file": name, "line": line, "entity": originals[value], "kind": "original"})
+            if (value not in seen or by_file is not None) and next(word_occurrences(text, value), None) is not None:
+                note(name, line, value, originals[value])
+        for _, _, value_hash, entity in sealed.occurrences(text) if sealed is not None else ():
+            note(name, line, "\0" + value_hash, entity)  # "\0": never a plain value
     by_entity = Counter(seen.values())
+    checked = len(originals)
+    if sealed is not None:  # a value both recorded since and purged before counts once
+        checked += sealed.scrubbed - sum(1 for v in originals if sealed.is_scrubbed(v))
     return {
         "files": [p.name for p in files],
         "texts_scanned": len(entries),
         "still_found": dict(sorted(still.items())),
-        "originals_checked": len(originals),
+        "originals_checked": checked,
         "originals_found": len(seen),
         "originals_found_by_entity": dict(sorted(by_entity.items())),
         "places": places,
@@ -204,15 +225,19 @@ def leak_check(recipe: Any, registry: Any, *, store: Any = None, records: Any = 
     def check(folder: Path, report: dict[str, Any]) -> None:
         step = registry.build_step(specs[-1], recipe.source)
         scanner = step.scanner(project_dir, registry)
+        sealed = None
         if store is not None:
+            from .keyed import purged_values
+
             rows, rejected, stand_ins = store_findings(store)
+            sealed = purged_values(store)
         else:
             from . import findings as pf
 
             turns = pf.scanned_turns(records, pf.ROLES[step.turns])
             rows = [(f.record_id, f.entity, f.value, f.key, f.found_by) for f in pf.find(turns, scanner)]
             rejected, stand_ins = set(), set()
-        section = check_export(folder, list(report["files"]), scanner, rows, rejected, stand_ins)
+        section = check_export(folder, list(report["files"]), scanner, rows, rejected, stand_ins, sealed=sealed)
         section["allowed"] = bool(allow_leaks and section["leaked"])
         report["leak_check"] = section
 
@@ -229,13 +254,15 @@ def store_findings(store: Any) -> tuple[list[tuple[str, str, str, str, str]], se
 
 def check_export(folder: Path, names: list[str], scanner: Any, rows: list[tuple[str, str, str, str, str]],
                  rejected: set[tuple[str, str]], stand_ins: set[str],
-                 by_file: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                 by_file: dict[str, dict[str, Any]] | None = None, sealed: Any = None) -> dict[str, Any]:
     """The leak check's report section for an export folder's files (removed.jsonl is left out:
-    it lists what was dropped, by id). `by_file` as in check_files, with counts only."""
+    it lists what was dropped, by id). `by_file` as in check_files, with counts only; `sealed`
+    the values a purge kept as keyed hashes (keyed.purged_values)."""
     originals, conflicts = scrubbed_values(rows, rejected)
     ignore = stand_ins | {value.strip() for rid, _, value, key, _ in rows if (rid, key) in rejected}
     files = [folder / name for name in names if name != "removed.jsonl"]
-    section = check_files(files, scanner, originals, ignore=ignore, by_file=by_file)
+    section = check_files(files, scanner, originals, ignore=ignore, by_file=by_file, sealed=sealed)
+    conflicts += sealed.conflicts if sealed is not None else 0
     for tally in (by_file or {}).values():
         tally["still_found"] = dict(sorted(tally["still_found"].items()))
         tally["originals"] = len(tally["originals"])  # counts only: the values stay in the store
@@ -328,7 +355,7 @@ def scrub_quarantine(quarantine: list[dict[str, Any]], recipe: Any, registry: An
     out = []
     for i, (q, (raw, reason)) in enumerate(zip(quarantine, fields)):
         raw_spans, reason_spans = found[2 * i], found[2 * i + 1]
-        if not raw_spans and not reason_spans:
+        if (not raw_spans and not reason_spans) or without_note(reason) != reason:  # or scrubbed by a purge
             out.append(q)
             continue
         entities = ", ".join(sorted({s.entity for s in (*raw_spans, *reason_spans)}))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .entities import placeholder
@@ -46,11 +46,15 @@ class StandIns:
 
     `known` is the stored map (entity, original key) -> stand-in; values seen for the first time
     are numbered after the highest number already used for their entity and listed in `new`.
+    After a purge the stored keys are keyed hashes: `key_of` turns an original key into one, and
+    `new` holds no original.
     """
 
-    def __init__(self, mode: str, style: str = "numbered", known: dict[tuple[str, str], str] | None = None) -> None:
+    def __init__(self, mode: str, style: str = "numbered", known: dict[tuple[str, str], str] | None = None,
+                 key_of: Callable[[str], str] | None = None) -> None:
         self.mode = mode
         self.style = style
+        self.key_of = key_of
         self.known = dict(known or {})
         self.new: list[tuple[str, str, str, str]] = []  # entity, key, original, stand-in
         self.counters: dict[str, int] = {}
@@ -65,15 +69,16 @@ class StandIns:
         if self.mode != "pseudonym":
             return placeholder(entity)
         key = original_key(value)
-        found = self.known.get((entity, key))
+        stored = self.key_of(key) if self.key_of is not None else key
+        found = self.known.get((entity, stored))
         if found is None:
             found = self._fake(entity, key) if self.style == "fake" else None
             if found is None:
                 self.counters[entity] = self.counters.get(entity, 0) + 1
                 found = f"<{entity}_{self.counters[entity]}>"
-            self.known[(entity, key)] = found
+            self.known[(entity, stored)] = found
             self.used.add(found)
-            self.new.append((entity, key, value, found))
+            self.new.append((entity, stored, "" if self.key_of is not None else value, found))
         return found
 
     def _fake(self, entity: str, key: str) -> str | None:

@@ -123,7 +123,8 @@ class Pii(Step):
         found = pf.find(turns, scanner, propagate=self.propagate, human=ctx.human, processes=self.processes,
                         report=lambda done, total: ctx.report(done, total, f"{self.name}: scanning"))
         review = pf.apply_review(found, ctx.human, texts)
-        stand_ins = StandIns(self.mode, self.pseudonym_style, ctx.store.pii.pseudonyms() if ctx.store else None)
+        stand_ins = StandIns(self.mode, self.pseudonym_style, ctx.store.pii.pseudonyms() if ctx.store else None,
+                             key_of=self._purge_key(ctx))
         rescanned, passes = [], 0
         if self.mode != "drop_row" and self.rescan and review.scrub:
             from .rescan import rescan
@@ -183,6 +184,17 @@ class Pii(Step):
         kept = records.join(patch, on="id", how="left", maintain_order="left").with_columns(
             pl.coalesce("__new", "messages").alias("messages")).drop("__new")
         return StepResult(kept, decisions, stats)
+
+
+    def _purge_key(self, ctx: StepContext):
+        """After a purge, the keyed hash the pseudonym map is looked up by (None before one, and in
+        modes that give no pseudonyms)."""
+        if ctx.store is None or self.mode != "pseudonym":
+            return None
+        from .keyed import project_key
+
+        key = project_key(ctx.store.pii.key_id())
+        return key.digest if key is not None else None
 
 
 def plugin_recognizers(registry: Any) -> list[Any]:

@@ -215,10 +215,17 @@ class DedupTab(ProjectTab):
         title = self.query_one("#cluster-title", Label)
         panels = list(self.query(MemberPanel))
         if not self.reviews or not self.reviews.clusters:
-            title.update(Text("No duplicate clusters: nothing to review." if self.reviews else ""))
+            from ...services.pii_purge import sealed_note
+
+            note = sealed_note(self.project, self.step_name) if self.reviews else None
+            title.update(Text(f"No duplicate clusters: nothing to review.{' ' + note if note else ''}"
+                              if self.reviews else ""))
+            title.styles.height = "auto" if note else 1
+            title.styles.width = "1fr" if note else "auto"  # a fixed width lets the note wrap
             for p in panels:
                 p.display = False
             return
+        title.styles.height, title.styles.width = 1, "auto"
         cluster = self.reviews.clusters[self.current]
         members = self._ordered_members(cluster)
         self.member = max(0, min(self.member, len(members) - 1))

@@ -169,9 +169,16 @@ class PiiTab(ProjectTab):
     def _status(self, text: str) -> None:
         self.query_one("#pii-status", Label).update(Text(text))
 
+    def _sealed_note(self) -> str | None:
+        from ...services.pii_purge import sealed_note
+
+        return sealed_note(self.project, "pii")
+
     def _summary(self) -> str:
         q = self.queue
         if q is None or not len(q):
+            if self._sealed_note():
+                return "No findings among the rows imported since the originals were purged."
             return ("No findings yet: press s to scan the records for personal data "
                     "(names, emails, phones, cards, addresses).")
         pending = sum(r.pending for r in q.records)
@@ -204,7 +211,8 @@ class PiiTab(ProjectTab):
     def _show(self) -> None:
         rec, span = self._current()
         if rec is None:
-            self.query_one(PiiRecordView).show_message(EMPTY_HELP)
+            note = self._sealed_note()
+            self.query_one(PiiRecordView).show_message(f"{note}\n\n{EMPTY_HELP}" if note else EMPTY_HELP)
         else:
             self.query_one(PiiRecordView).show(rec, span, self.span)
 

@@ -1,109 +1,34 @@
-"""Recipes: an ordered list of steps plus a split, and the runner that applies them."""
+"""The runner: apply a recipe's steps in order, with the people's standing decisions outranking
+every automatic step, then split train/holdout."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 import polars as pl
 
-from . import layout
-from .errors import ConfigError
-from .records import Decision, conform
-from .steps.base import ProgressCallback, StepContext, result_problem
-from .steps.split import assign_split
-from .store import Store
-from .toml_file import read_toml
+from .. import layout
+from ..records import Decision, conform
+from ..steps.base import ProgressCallback, StepContext, result_problem
+from ..steps.split import assign_split
+from ..store import Store
+from .outcome import REMOVED_SCHEMA, RecipeOutcome, Sealed, StepReport
 
 if TYPE_CHECKING:
-    from .plugins import Registry
-
-DEFAULT_STEPS: list[dict[str, Any]] = [{"name": "validate"}, {"name": "exact_dedup"}, {"name": "near_dedup"}]
-
-
-@dataclass(frozen=True)
-class StepSpec:
-    name: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SplitSpec:
-    holdout: float = 0.15
-    seed: int = 0
-    stratify: bool = True
-
-
-@dataclass(frozen=True)
-class Recipe:
-    steps: tuple[StepSpec, ...] = tuple(StepSpec(s["name"]) for s in DEFAULT_STEPS)
-    split: SplitSpec = SplitSpec()
-    source: str = field(default="recipe", compare=False)  # where it was read, for error messages
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "steps": [{"name": s.name, **s.params} for s in self.steps],
-            "split": {"holdout": self.split.holdout, "seed": self.split.seed,
-                      "stratify": self.split.stratify},
-        }
-
-    @property
-    def hash(self) -> str:
-        return hashlib.sha256(orjson.dumps(self.to_dict(), option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-def recipe_from_dict(data: dict[str, Any], where: str = "recipe") -> Recipe:
-    """Read the recipe table (top level of a recipe file, or [recipe] in workbench.toml)."""
-    unknown = set(data) - {"steps", "split"}
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; a recipe has 'steps' and 'split'")
-    raw_steps = data.get("steps", DEFAULT_STEPS)
-    if not isinstance(raw_steps, list):
-        raise ConfigError(f"{where}: 'steps' must be a list of [[steps]] tables")
-    steps = []
-    for i, raw in enumerate(raw_steps, 1):
-        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-            raise ConfigError(f"{where}: step {i} needs a 'name' (e.g. name = \"exact_dedup\")")
-        params = {k: v for k, v in raw.items() if k != "name"}
-        steps.append(StepSpec(raw["name"], params))
-    split_raw = data.get("split", {})
-    if not isinstance(split_raw, dict):
-        raise ConfigError(f"{where}: [split] must be a table")
-    unknown = set(split_raw) - {"holdout", "seed", "stratify"}
-    if unknown:
-        raise ConfigError(f"{where}: [split] has unknown key(s) {', '.join(sorted(unknown))}; "
-                          "it takes holdout, seed and stratify")
-    holdout = split_raw.get("holdout", 0.15)
-    if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0 <= holdout < 1:
-        raise ConfigError(f"{where}: [split] holdout must be a fraction from 0 up to (not including) 1, got {holdout!r}")
-    seed = split_raw.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ConfigError(f"{where}: [split] seed must be a whole number, got {seed!r}")
-    stratify = split_raw.get("stratify", True)
-    if not isinstance(stratify, bool):
-        raise ConfigError(f"{where}: [split] stratify must be true or false, got {stratify!r}")
-    return Recipe(tuple(steps), SplitSpec(float(holdout), seed, stratify), source=where)
-
-
-def load_recipe(path: str | Path) -> Recipe:
-    path = Path(path)
-    data = read_toml(path, "recipe file")
-    if "recipe" in data and "steps" not in data:  # a workbench.toml given as a recipe
-        data = data["recipe"]
-    return recipe_from_dict(data, str(path))
+    from ..plugins import Registry
+    from . import Recipe
 
 
 def _run_step(step: Any, records: pl.DataFrame, ctx: StepContext) -> Any:
     """Run one step and check what it returned. A crash or a malformed result stops the whole run
     with one line naming the step and the plugin it came from, before any snapshot or export is
     written; Cancelled and a step's own WorkbenchError pass through as they are."""
-    from .errors import StepFailed
+    from ..errors import StepFailed
 
     with _step_errors(step, ctx, "failed"):
         result = step.run(records, ctx)
@@ -131,8 +56,8 @@ def _step_errors(step: Any, ctx: StepContext, what: str) -> Iterator[None]:
     step's own WorkbenchError pass through as they are."""
     import os
 
-    from .errors import StepFailed, WorkbenchError
-    from .plugins import describe_error
+    from ..errors import StepFailed, WorkbenchError
+    from ..plugins import describe_error
 
     try:
         yield
@@ -146,41 +71,6 @@ def _step_errors(step: Any, ctx: StepContext, what: str) -> Iterator[None]:
         built_in = _origin(step, ctx) == "built-in"
         hint = "; this is a bug in Workbench (WORKBENCH_DEBUG=1 shows the traceback)" if built_in else ""
         raise StepFailed(f"{_named(step, ctx)} {what}: {describe_error(e)}{hint}; nothing was written") from e
-
-
-@dataclass
-class StepReport:
-    name: str
-    rows_in: int
-    rows_out: int
-    removed: dict[str, int]
-    edited: int = 0
-    flagged: int = 0
-    human_overrides: int = 0
-    stats: dict[str, Any] = field(default_factory=dict)
-    protected: int = 0  # automatic drops vetoed: the rows had a person's decision in another step
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "rows_in": self.rows_in, "rows_out": self.rows_out,
-                "removed": dict(sorted(self.removed.items())), "edited": self.edited,
-                "flagged": self.flagged, "human_overrides": self.human_overrides,
-                "protected": self.protected, "stats": self.stats}
-
-
-REMOVED_SCHEMA = {
-    "id": pl.String, "source_file": pl.String, "source_line": pl.Int64,
-    "step": pl.String, "reason": pl.String, "detail": pl.String,
-}
-
-
-@dataclass
-class RecipeOutcome:
-    kept: pl.DataFrame  # curated records with a `split` column ("train" / "holdout")
-    removed: pl.DataFrame  # REMOVED_SCHEMA, in step order then input order
-    steps: list[StepReport]
-    flagged: list[Decision]
-    rows_in: int
-    snapshot_id: str | None = None  # set when a project saved the result
 
 
 # A standing human decision about a row protects it, unless it rejects the row itself: a drop, a
@@ -237,26 +127,48 @@ def run_recipe(
     project_dir: Path | None = None,
     progress: ProgressCallback | None = None,
     cancelled: Callable[[], bool] = lambda: False,
+    sealed: Sealed | None = None,
+    stop_after: int | None = None,
 ) -> RecipeOutcome:
-    """Apply the recipe's steps in order, enforce human decisions, then split train/holdout."""
+    """Apply the recipe's steps in order, enforce human decisions, then split train/holdout.
+    With `sealed`, its rows skip its steps (see Sealed). With `stop_after`, only the steps up to
+    that index run, in the context of the whole recipe (the rows its review steps hold back)."""
+    if sealed is not None:
+        sealed.check(recipe)
     steps = [registry.build_step(spec, recipe.source) for spec in recipe.steps]  # config errors up front
+    last = len(steps) if stop_after is None else min(len(steps), stop_after + 1)
     current = conform(records)
     if not current.get_column("id").is_unique().all():
         # Identical rows share a content id; decisions and duplicate_of need one id per row.
-        from .io import finalize_ids
+        from ..io import finalize_ids
 
         current = finalize_ids(current)
     rows_in = current.height
     removed_parts: list[pl.DataFrame] = []
     reports: list[StepReport] = []
     flagged: list[Decision] = []
+    parked = order = None
+    if sealed is not None:  # the sealed rows wait until the sealed steps are done
+        order = current.select("id").with_row_index("__pos")
+        is_sealed = current.get_column("id").is_in(list(sealed.ids))
+        parked, current = current.filter(is_sealed), current.filter(~is_sealed)
+        through = last >= len(sealed.steps)  # else only the rows imported since go on
+        rows_in = current.height + (sealed.rows_in if through else 0)
+        if through:
+            removed_parts.append(sealed.removed)
+            flagged.extend(sealed.flagged)
     cache_dir = layout.cache_dir(project_dir) if project_dir else None
     # Read once: what people decided in any step outranks every automatic step, whatever the order.
     standing = _standing(store)
     protected = protected_rows(store, standing)
     held_back = held_back_rows(current, steps, store, standing=standing, project_dir=project_dir,
                                registry=registry)
-    for index, step in enumerate(steps):
+    for index, step in enumerate(steps[:last]):
+        if sealed is not None and index < len(sealed.steps) and current.height == 0:
+            reports.append(sealed.report(index, None))  # no new rows: the sealed rows' report
+            continue
+        if parked is not None and index == len(sealed.steps):
+            current, parked = _rejoin(parked, current, order), None
         human = _human(standing, step.name)
         ctx = StepContext(step=step.name, human=human, project_dir=project_dir, cache_dir=cache_dir,
                           store=store, progress=progress, cancelled=cancelled, registry=registry,
@@ -266,15 +178,25 @@ def run_recipe(
         current, removed, report, step_flags = _apply(step.name, current, result, human, protected,
                                                       gate=getattr(step, "review_gate", False))
         report.stats = result.stats
+        if sealed is not None and index < len(sealed.steps):
+            report = sealed.report(index, report)
         reports.append(report)
         flagged.extend(step_flags)
         if removed.height:
             removed_parts.append(removed)
         ctx.report(current.height, current.height)
+    if parked is not None and last >= len(sealed.steps):
+        current = _rejoin(parked, current, order)
     split = assign_split(current, recipe.split)
     kept = current.with_columns(split.alias("split"))
     removed = pl.concat(removed_parts) if removed_parts else pl.DataFrame(schema=REMOVED_SCHEMA)
     return RecipeOutcome(kept, removed, reports, flagged, rows_in)
+
+
+def _rejoin(parked: pl.DataFrame, current: pl.DataFrame, order: pl.DataFrame) -> pl.DataFrame:
+    """The sealed rows back among the others, in input order."""
+    both = pl.concat([parked, current])
+    return conform(both.join(order, on="id", how="left").sort("__pos").drop("__pos"))
 
 
 def _apply(name: str, before: pl.DataFrame, result, human: dict, protected: dict[str, str] | None = None,
