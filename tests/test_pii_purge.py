@@ -237,3 +237,53 @@ def test_a_value_a_reviewer_kept_is_known_by_its_hash(kept):
     key = Key(b"s" * 32, Path("test.key"))
     sealed = SealedValues(key, sealed_rows(key, {"Acme Robotics": "PERSON"}, "kept" if kept else "scrubbed"))
     assert sealed.is_kept("Acme Robotics") is kept and sealed.is_scrubbed("Acme Robotics") is not kept
+
+
+def test_a_purged_value_in_rows_imported_later_is_scrubbed_though_the_scan_misses_it(tmp_path, capsys):
+    # A value only a reviewer knew (marked as missed), then purged: the scan does not find it in
+    # a new row, the step finds it by its keyed hash, and the export passes its leak check.
+    from workbench.steps.pii.findings import span_key
+
+    project = make_project(tmp_path)
+    p = Project.open(project)
+    text = "Please send the invoice to Dmitri Volkov at dmitri.volkov@example.org today."
+    rid = next(r["id"] for r in p.records().iter_rows(named=True) if r["messages"][0]["content"] == text)
+    start = text.index("invoice")
+    p.store.decisions.decide("pii", rid, "flag", target=span_key(0, start, start + 7),
+                             detail={"turn": 0, "start": start, "end": start + 7, "entity": "SECRET_WORD"},
+                             rater="ana")
+    p.close()
+    assert main(["pii", "purge", str(project), "--yes", "-q"]) == 0
+    later = write_jsonl(tmp_path / "inputs" / "later.jsonl", [
+        {"messages": chat("Where is my invoice for May?", "It is in the app under Billing."), "category": "billing"}])
+    assert main(["import", str(project), str(later)]) == 0
+    out = export(project, tmp_path / "after", capsys)
+    rows = [json.loads(line) for line in (out / "train.jsonl").read_text(encoding="utf-8").splitlines()]
+    users = [r["messages"][0]["content"] for r in rows]
+    # The same stand-in as where the reviewer marked it, and as the assistant's turn there.
+    assert "Please send the <SECRET_WORD_1> to <PERSON_2> at <EMAIL_ADDRESS_2> today." in users
+    assert "Where is my <SECRET_WORD_1> for May?" in users
+    p = Project.open(project)
+    try:
+        assert [(f["value"], f["recognizer"]) for f in p.store.pii.findings()] == [("invoice", "purged value")]
+    finally:
+        p.close()
+
+
+def test_a_span_a_reviewer_marked_as_missed_is_scrubbed_where_else_its_value_stands(tmp_path, capsys):
+    # The leak check looks a reviewer's value up everywhere, so the step must carry it there too:
+    # before, the export failed its own leak check on the value's other occurrences.
+    from workbench.steps.pii.findings import span_key
+
+    project = make_project(tmp_path)
+    p = Project.open(project)
+    rid = next(r["id"] for r in p.records().iter_rows(named=True) if "Reset password" in r["messages"][1]["content"])
+    start = "How do I reset my password?".index("password")
+    p.store.decisions.decide("pii", rid, "flag", target=span_key(0, start, start + 8),
+                             detail={"turn": 0, "start": start, "end": start + 8, "entity": "SECRET_WORD"},
+                             rater="ana")
+    p.close()
+    out = export(project, tmp_path / "out", capsys)
+    text = (out / "train.jsonl").read_text(encoding="utf-8")
+    assert "reset my <SECRET_WORD_1>?" in text and "choose Reset <SECRET_WORD_1>." in text
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["leak_check"]["leaked"] is False

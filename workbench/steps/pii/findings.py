@@ -80,7 +80,8 @@ def find(turns: list[Turn], scanner: Scanner, *, propagate: bool = True,
          report: Callable[[int, int], None] | None = None, processes: int = 1) -> list[Finding]:
     """Scan the turns, then (optionally) mark other occurrences of every value found.
 
-    A value the reviewer rejected anywhere is not carried to other places.
+    A value the reviewer rejected anywhere is not carried to other places; a span the reviewer
+    marked as missed is carried like a found one (the leak check looks its value up everywhere).
     """
     never = rejected_values(turns, human or {})
     found = scan_texts(scanner, [t.text for t in turns], report=report, processes=processes)
@@ -89,7 +90,9 @@ def find(turns: list[Turn], scanner: Scanner, *, propagate: bool = True,
         for t, spans in zip(turns, found) for s in spans
     ]
     if propagate:
-        findings += _propagate(turns, found, never, scanner.allow, getattr(scanner, "names", None))
+        flagged = _flagged_spans(turns, human or {})  # the flags themselves are added by apply_review
+        carried = [(*spans, *flagged.get(i, ())) for i, spans in enumerate(found)] if flagged else found
+        findings += _propagate(turns, carried, never, scanner.allow, getattr(scanner, "names", None))
     findings.sort(key=lambda f: (f.record_id, f.turn, f.start, f.end, f.entity))
     return findings
 
@@ -240,6 +243,18 @@ def apply_review(findings: list[Finding], human: dict[tuple[str, str], Any],
         added.append(Finding(rid, turn, start, end, str(detail.get("entity") or "PII"), 1.0, "reviewer",
                              text[start:end], "reviewer"))
     return Review(scrub + added, rejected, added)
+
+
+def _flagged_spans(turns: list[Turn], human: dict[tuple[str, str], Any]) -> dict[int, list[Span]]:
+    """The spans reviewers marked as missed, by the index of their turn in `turns`."""
+    if not any(d.action == "flag" for d in human.values()):
+        return {}
+    texts = {(t.record_id, t.turn): t.text for t in turns}
+    at = {(t.record_id, t.turn): i for i, t in enumerate(turns)}
+    out: dict[int, list[Span]] = defaultdict(list)
+    for f in apply_review([], human, texts).added:
+        out[at[(f.record_id, f.turn)]].append(Span(f.start, f.end, f.entity, f.score, "reviewer"))
+    return out
 
 
 def rejected_values(turns: list[Turn], human: dict[tuple[str, str], Any]) -> set[str]:

@@ -122,6 +122,7 @@ class Pii(Step):
         texts = {(t.record_id, t.turn): t.text for t in turns}
         found = pf.find(turns, scanner, propagate=self.propagate, human=ctx.human, processes=self.processes,
                         report=lambda done, total: ctx.report(done, total, f"{self.name}: scanning"))
+        found += self._purged_values_in(turns, found, ctx)
         review = pf.apply_review(found, ctx.human, texts)
         stand_ins = StandIns(self.mode, self.pseudonym_style, ctx.store.pii.pseudonyms() if ctx.store else None,
                              key_of=self._purge_key(ctx))
@@ -185,6 +186,27 @@ class Pii(Step):
             pl.coalesce("__new", "messages").alias("messages")).drop("__new")
         return StepResult(kept, decisions, stats)
 
+
+    def _purged_values_in(self, turns: list, found: list, ctx: StepContext) -> list:
+        """After a purge, the purged values in the rows imported since that the scan did not find:
+        known by their keyed hash only, they are looked up as the leak check looks them up, and
+        scrubbed like a value carried from another conversation."""
+        from .findings import Finding
+        from .keyed import purged_values
+
+        sealed = purged_values(ctx.store) if ctx.store is not None else None
+        if sealed is None or not sealed.scrubbed:
+            return []
+        taken: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        for f in found:
+            taken.setdefault((f.record_id, f.turn), []).append((f.start, f.end))
+        out = []
+        for t in turns:
+            for start, end, _, entity in sealed.occurrences(t.text):
+                if not any(a < end and start < b for a, b in taken.get((t.record_id, t.turn), ())):
+                    out.append(Finding(t.record_id, t.turn, start, end, entity, 1.0, "purged value",
+                                       t.text[start:end], "propagated"))
+        return out
 
     def _purge_key(self, ctx: StepContext):
         """After a purge, the keyed hash the pseudonym map is looked up by (None before one, and in
