@@ -287,7 +287,7 @@ def test_all_rows_quarantined_says_how_many_and_why(tmp_path):
 def test_a_file_of_text_is_not_a_format(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("just some notes\nnothing structured\n")
-    raises_input_error(path, "cannot tell the input format", "--format NAME")
+    raises_input_error(path, "cannot tell the input format", "--input-format NAME")
 
 
 def test_a_jsonl_of_garbage_lines_fails_with_the_reasons(tmp_path):

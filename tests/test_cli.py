@@ -81,3 +81,22 @@ def test_console_script_runs_and_reports_errors_without_traceback(tmp_path):
     assert "missing.jsonl" in proc.stderr and "Traceback" not in proc.stderr
     version = subprocess.run([exe, "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and "workbench" in version.stdout
+
+
+def test_input_format_is_the_same_flag_in_every_command_and_the_error_suggests_it(tmp_path, capsys):
+    # A JSON file whose keys no importer knows: the error names the flag that works, and it does.
+    rows = [{"question_text": f"Question {i}?", "answer_text": f"Answer {i}."} for i in range(3)]
+    src = write_jsonl(tmp_path / "odd.jsonl", rows)
+    assert main(["init", str(tmp_path / "p"), "--input", str(src)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--input-format NAME" in err and "--format NAME" not in err
+    mapping = ["--map", "prompt=question_text", "--map", "response=answer_text"]
+    assert main(["init", str(tmp_path / "p"), "--input", str(src), "--input-format", "prompt_completion",
+                 *mapping]) == 0
+    assert main(["export", "--input", str(src), "--input-format", "prompt_completion", *mapping,
+                 "--out", str(tmp_path / "out"), "--format", "sharegpt", "-q"]) == 0
+    assert (tmp_path / "out" / "train.jsonl").read_text(encoding="utf-8").startswith('{"conversations"')
+    # The old spelling still reads the input, and says which flag it is now.
+    capsys.readouterr()
+    assert main(["init", str(tmp_path / "q"), "--input", str(src), "--format", "prompt_completion", *mapping]) == 0
+    assert "--input-format prompt_completion" in " ".join(capsys.readouterr().err.split())

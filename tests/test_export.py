@@ -80,11 +80,14 @@ def test_removed_and_quarantine_files_explain_every_missing_row(tmp_path, suppor
 def test_other_formats_and_meta(tmp_path, fmt, first_key):
     rows = many_rows(20)
     rows[0]["messages"] = [{"role": "system", "content": "Be brief."}] + rows[0]["messages"]
+    rows[1]["ticket"] = {"number": 42, "channel": "email"}  # a field no importer maps: kept in meta
     src = write_jsonl(tmp_path / "in.jsonl", rows)
     export_files([src], tmp_path / fmt, out_format=fmt, with_meta=True)
     out = read_jsonl(tmp_path / fmt / "train.jsonl") + read_jsonl(tmp_path / fmt / "holdout.jsonl")
     assert len(out) == 20 and all(first_key in row for row in out)
-    assert all({"id", "category", "origin"} <= set(row) for row in out)
+    assert all({"id", "category", "origin", "meta"} <= set(row) for row in out)
+    metas = sorted(json.loads(row["meta"]) for row in out if row["meta"] != "{}")
+    assert metas == [{"ticket": {"number": 42, "channel": "email"}}]
     if fmt == "sharegpt":
         with_system = [r for r in out if r["conversations"][0]["from"] == "system"]
         assert [t["from"] for t in with_system[0]["conversations"]] == ["system", "human", "gpt"]

@@ -247,7 +247,7 @@ def test_undetectable_json_names_the_keys_and_asks_for_a_format():
         read_input(INPUTS / "unknown_shape.jsonl")
     message = str(e.value)
     assert str(INPUTS / "unknown_shape.jsonl") in message
-    assert "answer_text, difficulty, question_text" in message and "--format NAME" in message
+    assert "answer_text, difficulty, question_text" in message and "--input-format NAME" in message
 
 
 def test_default_origin_comes_from_options():

@@ -55,6 +55,25 @@ def test_validate_length_limits_in_characters_and_tokens():
     assert {d.record_id: d.reason for d in by_tokens.decisions} == {ids[2]: "too_long_tokens"}
 
 
+def test_validate_measures_what_each_reason_is_about():
+    # The reply's length for reply_too_short, not the whole conversation's (which read as if a
+    # 40-character reply were too short).
+    records = frame([
+        {"user": "A question of some length, to make the conversation long.", "assistant": "Fine answer."},
+        {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "A long first reply."},
+                      {"role": "user", "content": "and?"}, {"role": "assistant", "content": " ok "}]},
+    ])
+    ids = records.get_column("id").to_list()
+    result = run_step(Validate(min_chars=5, max_turns=3), records)
+    assert {d.record_id: (d.reason, d.detail) for d in result.decisions} == {
+        ids[1]: ("reply_too_short", {"reply_chars": 2, "min_chars": 5})}
+    result = run_step(Validate(max_turns=3), records)
+    assert [d.detail for d in result.decisions] == [{"turns": 4, "max_turns": 3}]
+    result = run_step(Validate(max_chars=40), records)
+    whole = len("A question of some length, to make the conversation long.\nFine answer.")
+    assert [d.detail for d in result.decisions] == [{"chars": whole, "max_chars": 40}]
+
+
 def test_token_estimate_counts_non_latin_characters_one_each():
     import polars as pl
 

@@ -41,10 +41,22 @@ def _print_import(results, console) -> None:
             console.print(f"  ... and {len(r.quarantine) - 5:,} more (see quarantine.jsonl in an export)")
 
 
-input_format_option = click.option(
-    "--format", "fmt", default=None, metavar="NAME",
-    help="Input format when auto-detection cannot tell: openai, sharegpt, alpaca, dolly, "
-         "prompt_completion, csv, parquet.")
+def input_format_option(command):
+    """`--input-format NAME`: what is read, in every command (`--format` names what is written).
+    `--format` still works here, hidden, with a note: it was this option's name."""
+    command = click.option("--format", "legacy_format", default=None, hidden=True, metavar="NAME")(command)
+    return click.option(
+        "--input-format", "fmt", default=None, metavar="NAME",
+        help="Input format when auto-detection cannot tell: openai, sharegpt, alpaca, dolly, "
+             "prompt_completion, csv, parquet.")(command)
+
+
+def _input_format(fmt: str | None, legacy: str | None) -> str | None:
+    if legacy is not None:
+        err_console().print(f"[yellow]note:[/] --format names the output format (in export); the input "
+                            f"format is --input-format {legacy}")
+        return fmt or legacy
+    return fmt
 map_option = click.option(
     "--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
     help="Column mapping for CSV/Parquet/JSON: prompt, response, system, category, origin, id, messages.")
@@ -58,10 +70,11 @@ map_option = click.option(
 @input_format_option
 @map_option
 def init(project: Path, inputs: tuple[Path, ...], name: str | None, fmt: str | None,
-         mapping: tuple[str, ...]) -> None:
+         legacy_format: str | None, mapping: tuple[str, ...]) -> None:
     """Create a project folder and import FILEs into it."""
     from ..services.project import Project
 
+    fmt = _input_format(fmt, legacy_format)
     p = Project.create(project, inputs, _options(fmt, mapping), name=name)
     console = err_console()
     console.print(f"created project [bold]{p.name}[/] in {project}")
@@ -83,10 +96,11 @@ def init(project: Path, inputs: tuple[Path, ...], name: str | None, fmt: str | N
 @input_format_option
 @map_option
 def import_(project: Path, files: tuple[Path, ...], force: bool, fmt: str | None,
-            mapping: tuple[str, ...]) -> None:
+            legacy_format: str | None, mapping: tuple[str, ...]) -> None:
     """Add FILEs to PROJECT. Nothing changes unless every file can be read."""
     from ..services.project import Project
 
+    fmt = _input_format(fmt, legacy_format)
     p = Project.open(project)
     results = p.import_files(files, _options(fmt, mapping), force=force)
     _print_import(results, err_console())
@@ -103,11 +117,12 @@ def import_(project: Path, files: tuple[Path, ...], force: bool, fmt: str | None
 @click.option("--force", is_flag=True, help="Replace the previous workbench export in --out without asking.")
 @click.option("--format", "out_format", default="openai", show_default=True,
               help="Train/holdout format: openai, sharegpt, alpaca, parquet (or a plugin's).")
-@click.option("--with-meta", is_flag=True, help="Add id, category and origin to each row.")
+@click.option("--with-meta", is_flag=True, help="Add id, category, origin and meta (the input fields no importer mapped, as a JSON "
+              "string) to each row.")
 @click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
               help="Stateless mode: export these files with --recipe, no project needed.")
 @click.option("--recipe", "recipe_path", type=click.Path(path_type=Path), default=None,
-              help="Recipe TOML (stateless mode; default: validate + exact_dedup).")
+              help="Recipe TOML (stateless mode; default: validate, exact_dedup, near_dedup).")
 @click.option("--input-format", "fmt", default=None, metavar="NAME", help="Input format for --input files.")
 @map_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")

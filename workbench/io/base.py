@@ -116,12 +116,12 @@ def choose_importer(source: Any, options: ImportOptions, importers: dict[str, An
         hints = "; ".join(imp.description for imp in importers.values() if getattr(imp, "description", ""))
         raise source.error(
             f"cannot tell the input format from the keys of the first rows ({shown}); "
-            f"known shapes: {hints}. Pass the format with --format NAME (one of: {formats})"
+            f"known shapes: {hints}. Pass the format with --input-format NAME (one of: {formats})"
         )
     raise source.error(
         f"cannot tell the input format: the first lines are not JSON objects and the extension "
         f"'{source.extension or '(none)'}' is not .csv, .tsv or .parquet. "
-        f"Pass the format with --format NAME (one of: {formats})"
+        f"Pass the format with --input-format NAME (one of: {formats})"
     )
 
 

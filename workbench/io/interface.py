@@ -2,7 +2,7 @@
 
 An importer is any object with
 
-- ``name`` (str): what the user passes to ``--format``;
+- ``name`` (str): what the user passes to ``--input-format``;
 - ``description`` (str): one line for ``workbench plugins`` and for detection errors;
 - ``binary`` (bool): True when it reads bytes that are not text (Parquet); text importers are
   protected from binary files by the caller;

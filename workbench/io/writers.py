@@ -16,7 +16,10 @@ import polars as pl
 
 from ..hookspecs import hookimpl
 
-META_COLUMNS = ("id", "category", "origin")
+# With --with-meta: the record id, its labels, and `meta`, the input fields no importer mapped, as
+# one JSON string (`{}` when none): a string keeps one column type across rows whatever the
+# fields hold, so `datasets` loads the file without guessing a schema for them.
+META_COLUMNS = ("id", "category", "origin", "meta")
 SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
 
 

@@ -50,6 +50,7 @@ class Validate(Step):
         text = msgs.list.eval(content).list.join("\n")
         last_role = msgs.list.last().struct.field("role")
         non_system = msgs.list.eval(role.filter(role != "system"))
+        shortest_reply = msgs.list.eval(content.filter(role == "assistant").str.strip_chars().str.len_chars()).list.min()
         checks: list[tuple[str, pl.Expr]] = [
             ("no_messages", msgs.list.len() == 0),
             ("unknown_role", msgs.list.eval(~role.is_in(list(ROLES))).list.any()),
@@ -61,9 +62,7 @@ class Validate(Step):
             ("roles_out_of_order",
              non_system.list.eval(role_order_broken()).list.any()
              | msgs.list.eval((role == "system") & (pl.int_range(pl.len()) > 0)).list.any()),
-            ("reply_too_short",
-             msgs.list.eval(content.filter(role == "assistant").str.strip_chars().str.len_chars()).list.min()
-             < self.min_chars),
+            ("reply_too_short", shortest_reply < self.min_chars),
         ]
         if self.require_system:
             checks.append(("no_system_prompt", msgs.list.first().struct.field("role") != "system"))
@@ -77,16 +76,31 @@ class Validate(Step):
         reason = pl.lit(None, dtype=pl.String)
         for name, cond in reversed(checks):  # the first failing check names the reason
             reason = pl.when(cond.fill_null(True)).then(pl.lit(name)).otherwise(reason)
-        measured = records.select("id", reason.alias("reason"), text.str.len_chars().alias("chars"))
+        measured = records.select("id", reason.alias("reason"), text.str.len_chars().alias("chars"),
+                                  shortest_reply.alias("reply_chars"), msgs.list.len().alias("turns"),
+                                  estimated_tokens(text).alias("tokens"))
         bad = measured.filter(pl.col("reason").is_not_null())
-        decisions = [
-            Decision(rid, self.on_problem, why, {"chars": chars}, step=self.name)
-            for rid, why, chars in bad.iter_rows()
-        ]
+        decisions = [Decision(row["id"], self.on_problem, row["reason"], self._measured(row), step=self.name)
+                     for row in bad.iter_rows(named=True)]
         kept = records
         if self.on_problem == "drop":
             kept = records.filter(~pl.col("id").is_in(bad.get_column("id").implode()))
         return StepResult(kept, decisions, {"checked": records.height})
+
+
+    def _measured(self, row: dict) -> dict:
+        """What the reason is about, measured, with the limit it broke: the shortest reply for
+        reply_too_short, not the whole conversation."""
+        reason = row["reason"]
+        if reason == "reply_too_short":
+            return {"reply_chars": row["reply_chars"] or 0, "min_chars": self.min_chars}
+        if reason == "too_long_tokens":
+            return {"tokens": row["tokens"], "max_tokens": self.max_tokens}
+        if reason == "too_many_turns":
+            return {"turns": row["turns"], "max_turns": self.max_turns}
+        if reason == "too_long_chars":
+            return {"chars": row["chars"], "max_chars": self.max_chars}
+        return {"chars": row["chars"]}
 
 
 def role_order_broken() -> pl.Expr:
