@@ -7,6 +7,7 @@ Shared by addresses.py only; the names keep their underscore (private to the add
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from dataclasses import dataclass
@@ -254,6 +255,31 @@ ANCHORS: list[Anchor] = [
            0.5),
 ]
 
+# What every match of an anchor holds, for the anchors whose regex is slow: a window without it
+# is skipped. Each is cut from the anchor's own regex, so a window is skipped only where the
+# anchor cannot match. _WORD_NEEDS: its street word, a word of its own, tested on each word of
+# the window ("St", "Hauptstr.", "c/"; see WordClasses).
+# _NEEDS: a piece of the regex, searched in the window (after the street word, if both).
+_IS_PREFIX = (rf"(?:{_PREFIX_NUMBER_FIRST}|(?i:{_PREFIX_ANY_CASE}|cl\.?|cll\.?|kr\.?|cr\.?|tv\.?|dg\.?|ak\.?|ac\.?)"
+              rf"|{_PREFIX_CAPITAL})(?![\w])")  # the street words before the name, of the four anchors
+_IS_SUFFIX = rf"(?i:{_SUFFIX})(?![\w])"
+_IS_JOINED = r"\w*?(?i:" + _JOINED.replace("-", r"(?<![\w])") + r")(?![\w])"  # it ends the word; "-ro" is one
+_WORD_NEEDS: dict[str, str] = {
+    "number_name_street": _IS_SUFFIX, "unit_name_street": _IS_SUFFIX, "name_english_street_number": _IS_SUFFIX,
+    "name_english_street_no_number": _IS_SUFFIX,
+    "number_name_weak_street": rf"(?i:(?:{_WEAK_SUFFIX})s?|(?:{_SUFFIX})s)(?![\w])",
+    "number_street_name": _IS_PREFIX, "street_name_number": _IS_PREFIX, "numbered_street_number": _IS_PREFIX,
+    "grid_street_number": _IS_PREFIX,
+    "joined_street_number": _IS_JOINED, "number_joined_street": _IS_JOINED,
+}
+_NEEDS: dict[str, str] = {
+    "name_english_street_number": rf"[ \t](?i:{_SUFFIX})\.?[ \t]*,?[ \t]+\d",
+    "name_english_street_no_number": rf"[ \t]{_NO}\d", "japanese_block": r"\d-\d",
+    "grid_street_number": r"\d[A-Z]?[ \t]*-[ \t]*\d", "numbered_street_number": r"(?:(?i:No|Nº|N°|Nr)\.?|#)[ \t]*\d",
+    "name_street_number": rf"[ \t](?:{_AFTER_NAME})[ \t]*,?[ \t]+{_NO}?\d", "cyrillic_street_house": r"[А-ЯЁ]",
+    "cjk_script": r"[\u3005\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7a3]", "uk_postcode_town": r"[ \t]\d[ABD-HJLNP-UW-Z]{2}",
+}
+
 # Anchors that start with the house number: their name starts with a name, not "of" or "de".
 _NUMBER_FIRST = frozenset({"number_name_street", "number_name_weak_street", "number_name_number", "unit_name_street"})
 _UNIT_WORDS = frozenset(w.lower() for w in _UNIT_WORD.split("|"))
@@ -348,6 +374,7 @@ _HOT_ENDINGS = tuple(sorted(_words_of(_JOINED))) + (
     "-ku", "-shi", "-cho", "-chō", "-machi", "-gun", "-ken", "-mura", "chome", "chōme")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # called on every word of a text with digits
 def _hot(word: str) -> bool:
     word = word.lower().rstrip(".,")
     return word in _HOT_WORDS or (len(word) > 3 and word.endswith(_HOT_ENDINGS))

@@ -43,11 +43,11 @@ from typing import Any
 
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
-from .address_shapes import (ANCHORS, Anchor, _CJK, _CONNECTORS, _CUE, _DIGITS, _NAME_FIRST, _NEVER_NAMES,
+from .address_shapes import (ANCHORS, Anchor, _CJK, _CONNECTORS, _CUE, _DIGITS, _NAME_FIRST, _NEEDS, _NEVER_NAMES,
                              _NOT_STREETS, _NOT_STREET_NAMES, _NUMBER, _NUMBER_FIRST, _POSTCODE, _STREET_WORD,
                              _STRONG_CUE, _UNIT, _UNIT_WORDS, _WORD, _WORDS, _YEAR, _bare, _capitalised, _hot,
-                             _name_word_ok, _names_ok, _stop_words, _windows)
-from .recognizers import _result
+                             _WORD_NEEDS, _name_word_ok, _names_ok, _stop_words, _windows)
+from .recognizers import WordClasses, _result
 
 # -- what grows an anchor --------------------------------------------------------------------
 
@@ -93,7 +93,9 @@ class AddressRecognizer(LocalRecognizer):
     MAX_LINES = 6  # address lines below the anchor
 
     def __init__(self, supported_language: str = "en") -> None:
-        self.anchors = [(a, re.compile(a.pattern, re.MULTILINE)) for a in ANCHORS]
+        self.words = WordClasses(_WORD_NEEDS.values())  # anchors: (anchor, regex, street word's bit, _NEEDS piece)
+        self.anchors = [(a, re.compile(a.pattern, re.MULTILINE), self.words.bits.get(_WORD_NEEDS.get(a.name, ""), 0),
+                         re.compile(_NEEDS[a.name], re.MULTILINE) if a.name in _NEEDS else None) for a in ANCHORS]
         super().__init__(supported_entities=[self.ENTITY], supported_language=supported_language,
                          name="AddressRecognizer")
 
@@ -120,14 +122,23 @@ class AddressRecognizer(LocalRecognizer):
         # read the text around such words, where a digit is near too.
         near_words = near_digits if _CJK.search(text) else [
             (a, b) for a, b in _windows(text, _WORDS, _hot) if _DIGITS.search(text, a, b)]
-        for anchor, pattern in self.anchors:
+        words: dict[tuple[int, int], int] = {}  # window -> the street words in it
+        seen: dict[Any, Any] = {}  # what is before and after a position (_grow), for the anchors that share it
+        for anchor, pattern, word, needs in self.anchors:
             for start, stop in near_words if anchor.street_word else near_digits:
+                if word:
+                    if (start, stop) not in words:
+                        words[start, stop] = self.words.of(text, start, stop)
+                    if not words[start, stop] & word:
+                        continue
+                if needs is not None and needs.search(text, start, stop) is None:
+                    continue
                 pos = start
                 while pos < stop:
                     m = pattern.search(text, pos, stop)
                     if m is None:
                         break
-                    span = self._grow(text, anchor, m, lower)
+                    span = self._grow(text, anchor, m, lower, seen)
                     if span is None:
                         pos = m.start() + 1  # a shorter match may start inside this one
                         continue
@@ -135,7 +146,7 @@ class AddressRecognizer(LocalRecognizer):
                     pos = max(m.end(), m.start() + 1)
         return _merge(found, text)
 
-    def _grow(self, text: str, anchor: Anchor, m: re.Match[str], lower: bool) -> Found | None:
+    def _grow(self, text: str, anchor: Anchor, m: re.Match[str], lower: bool, seen: dict) -> Found | None:
         bounds = self._anchor(text, anchor, m, lower)
         if bounds is None:
             return None
@@ -143,11 +154,15 @@ class AddressRecognizer(LocalRecognizer):
         while end > start and text[end - 1] in " \t.,;:":
             end -= 1
         confirmed = m.groupdict().get("unit") is not None  # "2505 Heatherleigh Suite 620"
-        left = _LEFT.search(text, max(0, start - 40), start)
+        if ("left", start) not in seen:
+            seen["left", start] = _LEFT.search(text, max(0, start - 40), start)
+        left = seen["left", start]
         if left and (left.group("unit") or (left.group("number") and anchor.name != "number_name_number")):
             start = left.start() if left.group("unit") else left.start("number")
             confirmed = left.group("unit") is not None  # a number before proves nothing ("OnePlus 11, Android 14")
-        end, grown = self._extend(text, end, lower)
+        if ("right", end) not in seen:
+            seen["right", end] = self._extend(text, end, lower)
+        end, grown = seen["right", end]
         if anchor.weak and not (confirmed or grown) and not _cued(text, start, anchor):
             return None
         return Found(start, end, anchor.score, anchor.name)

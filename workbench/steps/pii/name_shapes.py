@@ -39,7 +39,7 @@ from presidio_analyzer import LocalRecognizer, RecognizerResult
 
 from .name_rules import _PLACE_AFTER, _a_place
 from .names import ORG_WORDS, PARTICLES, THING_AFTER, Gazetteer, gazetteer
-from .recognizers import _NOT_NAMES, _result
+from .recognizers import _NOT_NAMES, _result, folded
 
 _UPPER = r"(?:[A-ZÀ-ÖØ-ÞĀ-Ž][^\W\d_]*(?:['’-][^\W\d_]+)*)"
 _LOWER = r"(?:[^\W\d_]+(?:['’-][^\W\d_]+)*)"
@@ -93,15 +93,22 @@ _SENTENCE = r"(?:^|(?<=[.!?:;\n])|(?<=[.!?:;][ \t])|(?<=[.!?:;][\"”'’)][ \t]
 _QUOTED = r"(?:[\"”“'’][ \t]*|[,!?][ \t]*[\"”“'’]?[ \t]*)"
 
 TITLE, CUE, VERB = "title", "cue", "verb"
-# (pattern, score, kind): the named group `value` is the name.
+# (pattern, score, kind[, needles]): the named group `value` is the name. Every match holds one
+# of the needles, in any case: a text without any (folded, see recognizers.folded) is not searched.
 _SHAPES = [
     (rf"(?<![\w.-]){_TITLE},?[ \t]+(?P<value>{_NAME})", 0.6, TITLE),
-    (rf"(?<![\w-])(?P<value>[^\W\d_]+)-{_SUFFIX}\b", 0.6, TITLE),
-    (rf"(?i:\b(?:{_CUES}))[,:]?[ \t]+(?P<value>{_NAME})", 0.5, CUE),
+    (rf"(?<![\w-])(?P<value>[^\W\d_]+)-{_SUFFIX}\b", 0.6, TITLE,
+     ("-san", "-sama", "-kun", "-chan", "-sensei", "-senpai", "-dono", "-ssi", "-nim")),
+    (rf"(?i:\b(?:{_CUES}))[,:]?[ \t]+(?P<value>{_NAME})", 0.5, CUE,
+     ("spok", "speak", "talk", "chatted with", "met with", "meeting with", "from", "signed", "sent by",
+      "under the name", "in the name of", "registered ", "addressed to", "belong", "made out to", "on behalf of",
+      "payable to", "issued to", "c/o", "care of", "cc,", "cc:", "cc ", "cc\t", "cc'd", "ccd", "cc'ing", "ccing")),
     (rf"(?i:\b{_POSSESSIVE}[ \t]+(?:{_RELATIONS}))[ \t]*,?[ \t]+(?P<value>{_NAME})", 0.55, CUE),
     (rf"{_SENTENCE}[ \t]*(?i:{_INTERJECTIONS})[,!]?[ \t]+(?P<value>{_NAME})[ \t]*(?=[,.!?]|$)", 0.5, CUE),
     (rf"{_QUOTED}(?:said|asked|replied|added|wrote|answered|explained|continued|whispered|shouted|cried"
-     rf"|laughed|says|asks|replies)[ \t]+(?P<value>{_NAME})", 0.55, CUE),
+     rf"|laughed|says|asks|replies)[ \t]+(?P<value>{_NAME})", 0.55, CUE,
+     ("said", "asked", "replied", "added", "wrote", "answered", "explained", "continued", "whispered", "shouted",
+      "cried", "laughed", "says", "asks", "replies")),
     (rf"\b(?:[Mm]e|I)[ \t]+(?:and|&)[ \t]+(?P<value>{_NAME})", 0.5, CUE),
     # What follows a name, in one pattern: a verb said of people (kind VERB), a role in brackets
     # or after a comma, "is my landlord", "and I".
@@ -125,7 +132,8 @@ class NameShapeRecognizer(LocalRecognizer):
     def __init__(self, nlp: Any = None, supported_language: str = "en") -> None:
         self.nlp = nlp
         self.names: Gazetteer | None = None
-        self.shapes = [(re.compile(p, re.MULTILINE), score, kind) for p, score, kind in _SHAPES]
+        self.shapes = [(re.compile(p, re.MULTILINE), score, kind, needles[0] if needles else ())
+                       for p, score, kind, *needles in _SHAPES]
         self.lower_shapes = [(re.compile(p, re.MULTILINE), score) for p, score in _LOWER_SHAPES]
         super().__init__(supported_entities=["PERSON"], supported_language=supported_language,
                          name="NameShapeRecognizer")
@@ -140,8 +148,10 @@ class NameShapeRecognizer(LocalRecognizer):
         if text.islower():  # all in lower case (and some letters)
             found = [(m, score, None) for pattern, score in self.lower_shapes for m in pattern.finditer(text)]
         else:
+            low = folded(text)
             found = [(m, score, VERB if m.groupdict().get("verb") else kind)
-                     for pattern, score, kind in self.shapes for m in pattern.finditer(text)]
+                     for pattern, score, kind, needles in self.shapes
+                     if not needles or any(n in low for n in needles) for m in pattern.finditer(text)]
         for m, score, kind in found:
             span = self._lower_name(text, *m.span("value")) if kind is None \
                 else self._name(text, *m.span("value"), kind)
@@ -208,9 +218,12 @@ def extend_names(text: str, spans: Iterable[tuple[int, int]], names: Gazetteer) 
     capitalised, no ordinary English word, no acronym, no title, no word of organisations, places
     or things, and not followed by one ("Maria Eco mode"); a word that starts a sentence is not
     taken before a name."""
-    out = []
+    out, done = [], {}
     for start, end in spans:
-        found_at = start
+        if (start, end) in done:  # several recognizers find the same name
+            out.append(done[start, end])
+            continue
+        found_at, found_end = start, end
         for _ in range(2):
             m = _WORD.match(text, end + 1) if text[end:end + 1] == " " else None
             if m is not None and m.group().casefold() in PARTICLES and m.group().islower():
@@ -220,7 +233,7 @@ def extend_names(text: str, spans: Iterable[tuple[int, int]], names: Gazetteer) 
                 break
             end = m.end() - (2 if m.group().endswith(("'s", "’s")) else 0)
         for _ in range(3):
-            before = re.search(r"(?:^|[^\w'’-])(?P<w>[^\W\d_]+(?:['’-][^\W\d_]+)*) $", text[max(0, start - 40):start])
+            before = _WORD_BEFORE.search(text[max(0, start - 40):start])
             if before is None:
                 break
             at = max(0, start - 40) + before.start("w")
@@ -237,6 +250,7 @@ def extend_names(text: str, spans: Iterable[tuple[int, int]], names: Gazetteer) 
         while start < found_at and (w := _WORD.match(text, start)) is not None \
                 and w.group().casefold() in PARTICLES and w.group().islower():
             start = w.end() + 1
+        done[found_at, found_end] = (start, end)
         out.append((start, end))
     return out
 
@@ -259,6 +273,7 @@ def _starts_sentence(text: str, start: int) -> bool:
     return not text[:start].strip() or text[:start].rstrip()[-1] in ".!?:;\"“”(\n"
 
 
+_WORD_BEFORE = re.compile(r"(?:^|[^\w'’-])(?P<w>[^\W\d_]+(?:['’-][^\W\d_]+)*) $")  # the word before a name
 _TITLE_WORDS = frozenset(t.casefold() for t in _TITLES) | {"ing", "dipl", "m"}
 
 

@@ -1,6 +1,7 @@
 """Recognizers Presidio lacks, added to its own: names announced by a cue ("my name is ...",
 "Dr. ...", a sign-off), full names the model calls something else, names in lists and on lines
-of their own. The shared base for regex recognizers with a `value` group is here too.
+of their own. The shared base for regex recognizers with a `value` group is here too, and
+`WordClasses`, the word tests that rule a text out before slow regexes run.
 
 Number recognizers are in patterns.py, street addresses in addresses.py, the name-list rules in
 name_rules.py.
@@ -10,6 +11,7 @@ Imported only when a scan is built (it imports presidio_analyzer).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
@@ -26,15 +28,71 @@ def _result(entity: str, start: int, end: int, score: float, recognizer: EntityR
     )
 
 
-class RegexGroupRecognizer(LocalRecognizer):
-    """Regexes whose named group `value` is the entity; the rest of the match is its cue."""
+class WordClasses:
+    """Which of some regexes match a word of a text, to skip a text (or a window of it) where a
+    slow regex that needs such a word cannot match.
 
-    PATTERNS: list[tuple[str, float]] = []
+    A word is a run of \\w with the "." or "/" after it ("Hauptstr.", "c/"), cut where the window
+    ends, as the slow regex would see it there. A regex is tried at the word's start and reads
+    nothing after it but a (?![\\w]); each needs a letter, so a number is no word. Each distinct
+    word is tested once and remembered: texts differ, their vocabulary repeats.
+    """
+
+    RUN = re.compile(r"\w+")
+    LIMIT = 100_000  # distinct words remembered
+
+    def __init__(self, regexes: Iterable[str]) -> None:
+        self.bits = {regex: 1 << i for i, regex in enumerate(dict.fromkeys(regexes))}
+        self.tests = [(bit, re.compile(regex)) for regex, bit in self.bits.items()]
+        self.known: dict[str, int] = {}
+
+    def of(self, text: str, start: int = 0, stop: int | None = None) -> int:
+        """The bits of the regexes that match a word of text[start:stop]."""
+        stop = len(text) if stop is None else stop
+        found = 0
+        for m in self.RUN.finditer(text, start, stop):
+            word = m.group()
+            if word.isdigit():
+                continue
+            if m.end() < stop and text[m.end()] in "./":
+                word += text[m.end()]
+            bits = self.known.get(word)
+            if bits is None:
+                if len(self.known) > self.LIMIT:
+                    self.known.clear()
+                bits = self.known[word] = sum(bit for bit, test in self.tests if test.match(word))
+            found |= bits
+        return found
+
+
+# The characters other than ASCII letters that a case-insensitive regex takes for one ("ſ" for
+# "s"); str.lower() does the rest (the Kelvin sign's "k" too).
+_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
+
+
+def folded(text: str) -> str:
+    """The text in lower case as far as a needle of a case-insensitive regex goes: a match of
+    "(?i:name)" in the text is "name" in the folded text."""
+    if text.isascii() or not ("İ" in text or "ı" in text or "ſ" in text):
+        return text.lower()
+    return text.translate(_FOLD).lower()
+
+
+class RegexGroupRecognizer(LocalRecognizer):
+    """Regexes whose named group `value` is the entity; the rest of the match is its cue.
+
+    A pattern may come with needles: strings in lower case of which every match holds one (in
+    any case). A text without any of them, folded, is not searched: the regexes read every
+    position of the text, a needle is looked up at C speed.
+    """
+
+    PATTERNS: list[tuple[Any, ...]] = []  # (regex, score) or (regex, score, needles)
     ENTITY = ""
     FLAGS = re.MULTILINE
 
     def __init__(self, supported_language: str = "en") -> None:
-        self.compiled = [(re.compile(p, self.FLAGS), score) for p, score in self.PATTERNS]
+        self.compiled = [(re.compile(p, self.FLAGS), score, needles[0] if needles else ())
+                         for p, score, *needles in self.PATTERNS]
         super().__init__(supported_entities=[self.ENTITY], supported_language=supported_language,
                          context=getattr(self, "CONTEXT", None))
 
@@ -46,7 +104,12 @@ class RegexGroupRecognizer(LocalRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         out = []
-        for pattern, score in self.compiled:
+        low = None
+        for pattern, score, needles in self.compiled:
+            if needles:
+                low = folded(text) if low is None else low
+                if not any(n in low for n in needles):
+                    continue
             for m in pattern.finditer(text):
                 start, end = m.span("value")
                 value = text[start:end]
@@ -89,31 +152,35 @@ class PersonCueRecognizer(RegexGroupRecognizer):
         # The cue makes the next one or two words a name, whatever their case.
         (rf"(?i:\bmy name is|\bmy name's|\bcall me|\bname:|\bnamed|\bcalled|\bsurname is"
          rf"|\blast name is|\bfirst name is|\bfull name is|\bname\?|\bname on the account is"
-         rf"|\bmaiden name is|\bname on the (?:account|acount|card|order)(?: is)?:?)[ \t]+(?P<value>{_CAP}(?:[ \t]+{_CAP})?)", 0.75),
+         rf"|\bmaiden name is|\bname on the (?:account|acount|card|order)(?: is)?:?)[ \t]+(?P<value>{_CAP}(?:[ \t]+{_CAP})?)", 0.75,
+         ("name", "call")),
         # A form field: "Directed By: Leena O Sasi", "Contact: ...", "Attn: ...".
         (rf"(?i:\b(?:by|contact|attn|attention|signed|author|customer|client|patient|employee|from|to|cc)"
-         rf"[ \t]*:)[ \t]*(?P<value>{_FULL_NAME})[ \t]*$", 0.6),
+         rf"[ \t]*:)[ \t]*(?P<value>{_FULL_NAME})[ \t]*$", 0.6, (":",)),
         # Titles and salutations before a capitalised name.
         (rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Mme|Mlle|Dear|Hi|Hello|Hey|Thanks|Thank you|Regards"
          rf"|Cheers|Sincerely|Best|Rev|Fr|Capt|Sgt|Lt|Col|Cpl|Det|Insp|Hon|Dame|Lord|Lady|Rabbi|Imam|Pastor"
          rf"|Herr|Frau|Sr|Sra|Srta)\.?,?[ \t]+(?P<value>{_FULL_NAME})", 0.6),
         # The same in lower case, where the full stop tells "dr." the title from "dr" the drive.
-        (rf"(?i:\b(?:mr|mrs|ms|mx|dr|prof|rev|capt|sgt)\.)[ \t]*(?P<value>[^\W\d_][^\W\d_'’-]+)", 0.5),
+        (r"(?i:\b(?:mr|mrs|ms|mx|dr|prof|rev|capt|sgt)\.)[ \t]*(?P<value>[^\W\d_][^\W\d_'’-]+)", 0.5,
+         ("mr.", "mrs.", "ms.", "mx.", "dr.", "prof.", "rev.", "capt.", "sgt.")),
         # A sign-off: the name alone on the line after "Regards," or "Thanks,".
-        (rf"(?i:\b(?:regards|thanks|thank you|cheers|sincerely|best|yours))[,!.]?[ \t]*\n[ \t]*(?P<value>{_FULL_NAME})[ \t]*$", 0.6),
+        (rf"(?i:\b(?:regards|thanks|thank you|cheers|sincerely|best|yours))[,!.]?[ \t]*\n[ \t]*(?P<value>{_FULL_NAME})[ \t]*$", 0.6, ("\n",)),
         # Family and work relations announce a name: "my kid Lukas", "my boss, Dana Reyes".
         (rf"(?i:\bmy (?:kid|son|daughter|child|wife|husband|partner|mother|mom|mum|father|dad|brother"
          rf"|sister|friend|boss|manager|colleague|neighbou?r|grandmother|grandfather|uncle|aunt|cousin"
-         rf"|landlord|tenant|roommate|fianc[eé]e?),?)[ \t]+(?P<value>{_FULL_NAME})", 0.6),
+         rf"|landlord|tenant|roommate|fianc[eé]e?),?)[ \t]+(?P<value>{_FULL_NAME})", 0.6, ("my ",)),
         # A capitalised name before a verb said of people: "Timotea lives on ...", "Ley began writing".
         (rf"(?:^|(?<=[.!?]\s)|(?<=[,;:]\s))(?P<value>{_FULL_NAME})[ \t]+(?:lives|lived|was born|is from|comes from"
          rf"|said|says|told|asked|wrote|writes|shouted|married|died|works|worked|began|had given|has given"
-         rf"|will be talking|is very|was very)\b", 0.5),
+         rf"|will be talking|is very|was very)\b", 0.5,
+         ("live", "was born", "is from", "comes from", "said", "says", "told", "asked", "wrote", "writes", "shouted",
+          "married", "died", "work", "began", "had given", "has given", "will be talking", "is very", "was very")),
         # Addressing someone by name at the start: "Danial, can I please speak to your boss?"
-        (rf"(?:^|(?<=[\n]))(?P<value>{_UPPER_NAME}),[ \t]+(?i:can|could|would|will|please|do|did|are|is|have|I|we|you)\b", 0.5),
+        (rf"(?:^|(?<=[\n]))(?P<value>{_UPPER_NAME}),[ \t]+(?i:can|could|would|will|please|do|did|are|is|have|I|we|you)\b", 0.5, (",",)),
         # Someone's relatives: "Amanda's daughter".
         (rf"(?P<value>{_FULL_NAME})['’]s[ \t]+(?i:daughter|son|wife|husband|mother|father|brother|sister|"
-         rf"friend|boss|killers?|family|children|kids|parents|partner)\b", 0.6),
+         rf"friend|boss|killers?|family|children|kids|parents|partner)\b", 0.6, ("'s", "’s")),
         # I'm / this is + a capitalised name.
         (rf"(?i:\bI'?m|\bI am|\bthis is|\bit's|\bspeak(?:ing)? (?:to|with)|\bask for)[ \t]+(?P<value>{_FULL_NAME})", 0.5),
     ]
@@ -233,9 +300,9 @@ class NameLineRecognizer(RegexGroupRecognizer):
     FLAGS = re.MULTILINE
     PATTERNS = [
         (rf"^[ \t>*-]*(?P<value>{_UPPER_NAME}(?:[ \t]+{_INITIAL})?[ \t]+{_UPPER_NAME}(?:[ \t]+{_UPPER_NAME})?)"
-         rf"[ \t]*,?[ \t]*$(?=\n[ \t>]*\S|\n\n[ \t>]*\S)", 0.5),
+         rf"[ \t]*,?[ \t]*$(?=\n[ \t>]*\S|\n\n[ \t>]*\S)", 0.5, ("\n",)),
         # A lower-case text ("naomi ryan\nsewer pipe cleaner ..."): the first line, two words.
-        (r"\A[ \t>*-]*(?P<value>[a-zà-öø-ÿ][a-zà-öø-ÿ'-]+[ \t]+(?:[a-z]\.?[ \t]+)?[a-zà-öø-ÿ][a-zà-öø-ÿ'-]+)[ \t]*$(?=\n)", 0.45),
+        (r"\A[ \t>*-]*(?P<value>[a-zà-öø-ÿ][a-zà-öø-ÿ'-]+[ \t]+(?:[a-z]\.?[ \t]+)?[a-zà-öø-ÿ][a-zà-öø-ÿ'-]+)[ \t]*$(?=\n)", 0.45, ("\n",)),
     ]
 
     def accept(self, value: str, match: re.Match[str], text: str) -> bool:

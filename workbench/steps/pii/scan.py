@@ -7,6 +7,7 @@ sorted and without overlaps between spans of the same entity.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -66,6 +67,10 @@ class Scanner:
             else load_spacy("none", config.language)
         self.ner = self.model is not None
         self.engine = make_nlp_engine(self.nlp, config.language)
+        # Presidio's context words skip stop words and punctuation, asked of the vocabulary word by
+        # word for every text whose scores they may raise: the answers are the same every time.
+        self.engine.is_stopword = functools.lru_cache(maxsize=1 << 16)(self.engine.is_stopword)
+        self.engine.is_punct = functools.lru_cache(maxsize=1 << 16)(self.engine.is_punct)
         self.recognizers = build_recognizers(config, self.ner, self.extra, self.nlp)
         for rec in self.recognizers:
             if not rec.is_loaded:
@@ -147,8 +152,13 @@ class Scanner:
                         titled.add(shown)
         parts = []  # (segment, character offset, doc the model reads)
         for seg, doc in todo.items():
+            attrs = array = None  # the doc's token attributes, for its windows
             for a, b in windows(doc, self.names):
-                parts.append((seg, doc[a].idx, doc if (a, b) == (0, len(doc)) else doc[a:b].as_doc()))
+                if (a, b) != (0, len(doc)) and attrs is None:
+                    attrs = doc._get_array_attrs()
+                    array = doc.to_array(attrs)
+                part = doc if (a, b) == (0, len(doc)) else _window_doc(doc, a, b, attrs, array)
+                parts.append((seg, doc[a].idx, part))
         found: dict[str, list[tuple[int, int, str]]] = {seg: [] for seg in todo}
         for (seg, offset, _), read in zip(parts, self.nlp.pipe((p[2] for p in parts), batch_size=NER_BATCH)):
             found[seg] += [(offset + e.start_char, offset + e.end_char, e.label_) for e in read.ents]
@@ -185,8 +195,10 @@ class Scanner:
         entities = list(self.config.entities)
         results = []
         used = []
+        holds: dict[str, bool] = {}  # entity -> whether the text may hold it, tested once per text
         for rec in self.recognizers:
-            if not any(may_hold(e, text) for e in rec.supported_entities if e in entities):
+            if not any(holds[e] if e in holds else holds.setdefault(e, may_hold(e, text))
+                       for e in rec.supported_entities if e in entities):
                 continue
             used.append(rec)
             found = rec.analyze(text=text, entities=entities, nlp_artifacts=artifacts)
@@ -207,11 +219,12 @@ class Scanner:
             enhance = [r for r in results if r.recognition_metadata.get(key) in ids]
             if enhance:
                 results = [r for r in results if r.recognition_metadata.get(key) not in ids] + \
-                    self.analyzer._enhance_using_context(text, enhance, artifacts, with_context, None)
+                    self._enhanced(text, enhance, artifacts, with_context)
         # What is not personal data goes before overlapping spans are merged: a span the model
         # stretched too far ("Bea Solberg\nCustomer Care") must not swallow a good one inside it.
         lower = _all_lower(text)
         kept = []
+        judged: dict[tuple[str, bool], bool] = {}  # (value, by the model) -> no person; several recognizers find it
         for r in results:
             if r.entity_type not in entities or r.score < self.config.score_threshold:
                 continue
@@ -225,8 +238,12 @@ class Scanner:
             value = text[r.start:r.end]
             if self.allow and value.strip().casefold() in self.allow:
                 continue
-            if r.entity_type == "PERSON" and self._not_a_person(value, r, lower):
-                continue
+            if r.entity_type == "PERSON":
+                key = (value, (r.recognition_metadata or {}).get(r.RECOGNIZER_NAME_KEY) == "SpacyRecognizer")
+                if key not in judged:
+                    judged[key] = self._not_a_person(value, key[1], lower)
+                if judged[key]:
+                    continue
             kept.append(r)
         if self.names is not None and not lower:
             _extend_people(text, kept, self.names)
@@ -236,6 +253,27 @@ class Scanner:
             spans.append(Span(r.start, r.end, r.entity_type, round(float(r.score), 4), name))
         spans.sort(key=lambda s: (s.start, -s.end, s.entity))
         return tuple(spans)
+
+    def _enhanced(self, text: str, results: list[Any], artifacts: Any, recognizers: list[Any]) -> list[Any]:
+        """The results after Presidio's context enhancement, in its order (by recognizer).
+
+        A context word counts when it is part of a word of the text, in lower case: a recognizer
+        none of whose context words is in the text keeps its scores, without the enhancer's deep
+        copy and keyword lists. (All go to the enhancer when one enhances its results itself.)
+        """
+        from presidio_analyzer import EntityRecognizer
+
+        if any(type(rec).enhance_using_context is not EntityRecognizer.enhance_using_context for rec in recognizers):
+            return self.analyzer._enhance_using_context(text, results, artifacts, recognizers, None)
+        key = results[0].RECOGNIZER_IDENTIFIER_KEY
+        lower = text.lower()
+        out = []
+        for rec in recognizers:
+            mine = [r for r in results if r.recognition_metadata.get(key) == rec.id]
+            if mine and any(w.lower() in lower for w in rec.context):
+                mine = self.analyzer._enhance_using_context(text, mine, artifacts, [rec], None)
+            out += mine
+        return out
 
     def _without_next_sentence(self, text: str, start: int, end: int) -> int:
         """The end of a name span without the first word of the next sentence that the model
@@ -251,7 +289,7 @@ class Scanner:
             return end
         return m.start()
 
-    def _not_a_person(self, value: str, result: Any, lower_text: bool) -> bool:
+    def _not_a_person(self, value: str, by_model: bool, lower_text: bool) -> bool:
         if _not_a_name(value):
             return True
         if self.names is None:
@@ -261,11 +299,22 @@ class Scanner:
         # In a text with capitals, a lower-case "person" of the model is a typo or a phrase
         # ("refnud", "mini-split heat pump", "ex-Zombie"), unless it holds a known name ("ask
         # john") or starts with a particle ("van Pas").
-        recognizer = (result.recognition_metadata or {}).get(result.RECOGNIZER_NAME_KEY, "")
         first = value.split()[0] if value.split() else value
-        return (recognizer == "SpacyRecognizer" and not lower_text and first[:1].islower()
+        return (by_model and not lower_text and first[:1].islower()
                 and first.casefold() not in PARTICLES
                 and not any(self.names.is_first(w) or self.names.is_last(w) for w in _WORDS.findall(value)))
+
+
+def _window_doc(doc: Any, start: int, end: int, attrs: Any, array: Any) -> Any:
+    """doc[start:end] as a Doc of its own, as Span.as_doc makes it of a doc the model has not
+    read yet: its words, spaces and token attributes (`array`, the doc's `attrs`), without the
+    document vector and tensor that as_doc also works out and the model does not read."""
+    from spacy.tokens import Doc
+
+    span = doc[start:end]
+    part = Doc(doc.vocab, words=[t.text for t in span], spaces=[bool(t.whitespace_) for t in span])
+    part.from_array(attrs, array[start:end])
+    return part
 
 
 def _worker_count(processes: int, texts: int) -> int:
