@@ -98,7 +98,8 @@ def test_the_embedding_cache_spares_the_second_run_and_re_embeds_edits(tmp_path,
     edited = records.with_columns(
         pl.when(pl.int_range(pl.len()) == 4)
         .then(pl.lit([{"role": "user", "content": "Where is my parcel, please?"},
-                      {"role": "assistant", "content": "It left our warehouse yesterday."}]))
+                      {"role": "assistant", "content": "It left our warehouse yesterday."}],
+                     dtype=records.schema["messages"]))
         .otherwise(pl.col("messages")).alias("messages"))
     run_recipe(edited, recipe, registry(), project_dir=tmp_path)
     assert counting() == len(SUPPORT) + 1

@@ -16,7 +16,20 @@ ROLES = ("system", "user", "assistant")
 # How reports, exports and screens name the category of rows that have none.
 UNLABELLED = "(unlabelled)"
 
-MESSAGE = pl.Struct({"role": pl.String, "content": pl.String})
+# One turn. `role` and `content` are what every step reads (content "" for a turn that only calls
+# tools). The other fields are null unless the input had them, and survive every step as they
+# came: `tool_calls` (JSON list of {id, name, arguments}), `tool_call_id` and `name` (a tool's
+# answer: the call it answers, the tool), `weight` (0: kept as context, not trained on; null:
+# the default), `parts` (JSON list of the non-text content parts, with their place among the
+# text parts).
+TURN_EXTRAS: dict[str, pl.DataType] = {
+    "tool_calls": pl.String, "tool_call_id": pl.String, "name": pl.String, "weight": pl.Int8, "parts": pl.String,
+}
+MESSAGE = pl.Struct({"role": pl.String, "content": pl.String, **TURN_EXTRAS})
+# The first form of a turn, as older snapshots and simple frames hold it.
+PLAIN_MESSAGE = pl.Struct({"role": pl.String, "content": pl.String})
+
+KINDS = ("sft", "preference", "kto")
 
 SCHEMA: dict[str, pl.DataType] = {
     "id": pl.String,
@@ -26,7 +39,17 @@ SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String,
     "source_line": pl.Int64,
     "meta": pl.String,
+    # What kind of example a record is: sft (a conversation to imitate), preference (the
+    # conversation so far in `messages`, a better and a worse completion in `chosen` and
+    # `rejected`) or kto (one completion in `chosen`, judged good or bad by `label`).
+    "kind": pl.String,
+    "chosen": pl.List(MESSAGE),
+    "rejected": pl.List(MESSAGE),
+    "label": pl.Boolean,
+    "tools": pl.String,  # JSON list of the tool schemas the conversation may call, null if none
 }
+# Columns an older snapshot or a plugin's frame may lack: filled in by conform().
+LATER_COLUMNS = ("kind", "chosen", "rejected", "label", "tools")
 
 COLUMNS = tuple(SCHEMA)
 
@@ -58,16 +81,45 @@ def make_frame(rows: Iterable[dict[str, Any]] | Iterable[tuple]) -> pl.DataFrame
     if not rows:
         return empty_frame()
     if isinstance(rows[0], dict):
-        return pl.DataFrame(rows, schema=SCHEMA)
-    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
+        return conform(pl.DataFrame(rows, schema=SCHEMA))
+    return conform(pl.DataFrame(rows, schema=SCHEMA, orient="row"))
 
 
 def conform(df: pl.DataFrame) -> pl.DataFrame:
-    """Return df with exactly the canonical columns, in order and with the canonical types."""
-    missing = [c for c in COLUMNS if c not in df.columns]
+    """Return df with exactly the canonical columns, in order and with the canonical types.
+
+    A frame in an older form (a snapshot written before record kinds and turn extras) is brought
+    up to date: the later columns are added (kind "sft", the rest null) and turns get their
+    extra fields, null."""
+    missing = [c for c in COLUMNS if c not in df.columns and c not in LATER_COLUMNS]
     if missing:
         raise ValueError(f"records frame is missing columns: {', '.join(missing)}")
-    return df.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+    return df.select([canonical_column(df, c, t) for c, t in SCHEMA.items()])
+
+
+def canonical_column(df: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
+    """Column `name` of df as the canonical `dtype` (added when df lacks a later column)."""
+    if name not in df.columns:
+        return pl.lit("sft" if name == "kind" else None, dtype=dtype).alias(name)
+    if name == "kind":
+        return pl.col(name).cast(dtype).fill_null("sft")
+    have = df.schema[name]
+    if have == dtype:
+        return pl.col(name)
+    if isinstance(dtype, pl.List) and isinstance(have, pl.List) and isinstance(have.inner, pl.Struct):
+        fields = {f.name for f in have.inner.fields}
+        if fields != set(MESSAGE.to_schema()):  # turns of an older form: add the missing fields
+            parts = [pl.element().struct.field(f) if f in fields else pl.lit(None, dtype=t).alias(f)
+                     for f, t in MESSAGE.to_schema().items()]
+            return pl.col(name).list.eval(pl.struct(parts)).cast(dtype).alias(name)
+    return pl.col(name).cast(dtype)
+
+
+def plain_turns(column: str = "messages") -> pl.Expr:
+    """A list-of-turns column as role and content only: what the writers of the plain formats
+    write."""
+    turn = pl.element().struct
+    return pl.col(column).list.eval(pl.struct(turn.field("role"), turn.field("content"))).alias(column)
 
 
 def conversation_text(df: pl.DataFrame, roles: Sequence[str] | None = None) -> pl.Series:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from ..records import SCHEMA, empty_frame
+from ..records import conform, empty_frame
 from ._chatlines import Columns, to_frame
 from .interface import Conversation, ImportBatch, RowError
 
@@ -230,7 +230,7 @@ class RecordBuilder(Columns):
         if not frames:
             return empty_frame()
         df = pl.concat(frames, how="vertical", rechunk=False) if len(frames) > 1 else frames[0]
-        df = df.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+        df = conform(df)  # the columns a fast path does not fill (record kinds, turn extras) too
         return df.sort("source_line", maintain_order=True) if self.unordered else df
 
     def batch(self, sha256: str | None = None) -> ImportBatch:

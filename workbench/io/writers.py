@@ -15,6 +15,7 @@ import orjson
 import polars as pl
 
 from ..hookspecs import hookimpl
+from ..records import plain_turns
 
 # With --with-meta: the record id, its labels, and `meta`, the input fields no importer mapped, as
 # one JSON string (`{}` when none): a string keeps one column type across rows whatever the
@@ -37,7 +38,7 @@ def _write_ndjson(df: pl.DataFrame, path: Path) -> None:
 
 
 def write_openai(records: pl.DataFrame, path: Path, with_meta: bool) -> None:
-    cols = ["messages", *META_COLUMNS] if with_meta else ["messages"]
+    cols = [plain_turns(), *META_COLUMNS] if with_meta else [plain_turns()]
     _write_ndjson(records.select(cols), path)
 
 
@@ -76,7 +77,7 @@ def write_alpaca(records: pl.DataFrame, path: Path, with_meta: bool) -> None:
 
 
 def write_parquet(records: pl.DataFrame, path: Path, with_meta: bool) -> None:
-    cols = ["messages", *META_COLUMNS] if with_meta else ["messages"]
+    cols = [plain_turns(), *META_COLUMNS] if with_meta else [plain_turns()]
     records.select(cols).write_parquet(path, compression="zstd", statistics=False)
 
 

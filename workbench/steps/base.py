@@ -180,20 +180,20 @@ def result_problem(result: Any, given: pl.DataFrame, human: dict, adds_rows: boo
 
     import orjson
 
-    from ..records import SCHEMA
+    from ..records import LATER_COLUMNS, SCHEMA, canonical_column
 
     if not isinstance(result, StepResult):
         return f"a {type(result).__name__}, not a StepResult"
     kept = result.kept
     if not isinstance(kept, pl.DataFrame):
         return f"kept records that are a {type(kept).__name__}, not a polars DataFrame"
-    missing = [c for c in SCHEMA if c not in kept.columns]
+    missing = [c for c in SCHEMA if c not in kept.columns and c not in LATER_COLUMNS]
     if missing:
         return f"kept records missing column(s) {', '.join(missing)}"
     for column, dtype in SCHEMA.items():
-        if kept.schema[column] != dtype:
-            try:
-                kept.select(pl.col(column).cast(dtype))
+        if column in kept.columns and kept.schema[column] != dtype:
+            try:  # as the runner will take it (turns of the first form gain their extra fields)
+                kept.select(canonical_column(kept, column, dtype))
             except Exception:
                 return f"kept records whose column '{column}' is {kept.schema[column]}, not {dtype}"
     if not isinstance(result.decisions, list) or not all(isinstance(d, Decision) for d in result.decisions):

@@ -26,7 +26,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from ..records import SCHEMA  # noqa: E402
+from ..records import conform  # noqa: E402
 from ..services.project import Project  # noqa: E402
 
 CATEGORIES = ["billing", "shipping", "returns", "account", "technical", "other"]
@@ -63,7 +63,7 @@ def synthetic_records(n: int, seed: int = 0) -> pl.DataFrame:
         (i + 1).alias("source_line"),
         pl.lit("{}").alias("meta"),
     )
-    return frame.cast(SCHEMA)  # type: ignore[arg-type]
+    return conform(frame)
 
 
 def write_big_project(path: str | Path, rows: int) -> Project:

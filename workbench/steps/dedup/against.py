@@ -15,7 +15,7 @@ import orjson
 import polars as pl
 
 from ...errors import ConfigError
-from ...records import MESSAGE, record_id
+from ...records import MESSAGE, canonical_column, record_id
 
 SPLIT_FILES = ("train", "holdout")
 
@@ -55,7 +55,7 @@ def _read_file(path: Path) -> pl.DataFrame:
         if "messages" not in frame.columns:
             raise ConfigError(f"{path}: has no 'messages' column (columns: {', '.join(frame.columns)})")
         try:
-            return frame.select(pl.col("messages").cast(pl.List(MESSAGE)))
+            return frame.select(canonical_column(frame, "messages", pl.List(MESSAGE)))
         except Exception:
             raise ConfigError(f"{path}: 'messages' is not a list of {{role, content}}") from None
     try:

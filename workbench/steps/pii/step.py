@@ -172,7 +172,7 @@ class Pii(Step):
             for i, m in enumerate(messages):
                 spans = turns_.get(i)
                 content = apply(m["content"], merge(spans), stand_ins) if spans else m["content"]
-                new.append({"role": m["role"], "content": content})
+                new.append({**m, "content": content})  # a turn's other fields (tool calls, weight) stay
             edited_ids.append(rid)
             edited_msgs.append(new)
             entities = Counter(e for spans in turns_.values() for _, _, e, _ in spans)
