@@ -34,7 +34,9 @@ def jsonl(tmp_path: Path, bad: bytes, name: str = "in.jsonl") -> Path:
 ROW_CASES = {
     "malformed JSON": (b'{"messages": [{"role": "user", "content": "hi"}', ["malformed JSON", "column"]),
     "missing comma": (b'{"messages": [] "category": "x"}', ["malformed JSON", "column 17"]),
-    "not UTF-8": (b'{"messages": "caf\xe9"}', ["not valid UTF-8", "byte 0xe9 at column 18", "save the file as UTF-8"]),
+    # Valid UTF-8 elsewhere in the file: a file whose only odd bytes look like Windows-1252 is read as that.
+    "not UTF-8": (b'{"messages": "caf\xe9", "note": "d\xc3\xa9j\xc3\xa0 vu"}',
+                  ["not valid UTF-8", "byte 0xe9 at column 18", "save the file as UTF-8"]),
     "no user turn": (orjson.dumps(msgs(("system", "Be brief."), ("assistant", "Hi."))), ["no user turn"]),
     "no assistant turn": (orjson.dumps(msgs(("user", "Hello?"))), ["no assistant turn"]),
     "ends with a user turn": (
@@ -141,11 +143,13 @@ def test_alpaca_missing_or_wrong_fields(tmp_path):
     ]
     path.write_text(json.dumps(rows, indent=1))
     result = read_input(path)
-    assert result.records["source_line"].to_list() == [1, 5]
+    assert result.records["source_line"].to_list() == [1, 5]  # records keep their element number
+    # A quarantined row is reported at the file line where it starts, and its element is named.
     reasons = {q["line"]: q["reason"] for q in result.quarantine}
-    assert "'output' is null" in reasons[2]
-    assert "'input' is a number" in reasons[3]
-    assert "user turn (instruction) is empty" in reasons[4]
+    assert sorted(reasons) == [7, 11, 16]
+    assert "'output' is null" in reasons[7] and reasons[7].startswith("element 2")
+    assert "'input' is a number" in reasons[11]
+    assert "user turn (instruction) is empty" in reasons[16]
 
 
 def test_array_elements_that_are_not_objects(tmp_path):
@@ -153,7 +157,9 @@ def test_array_elements_that_are_not_objects(tmp_path):
     path.write_text(json.dumps([GOOD, "oops", GOOD, None]))
     result = read_input(path)
     assert result.records["source_line"].to_list() == [1, 3]
-    assert [(q["line"], "expected a JSON object" in q["reason"]) for q in result.quarantine] == [(2, True), (4, True)]
+    # One line holds the whole array: the reasons name the elements.
+    assert [(q["line"], q["reason"].split(" is ")[0], "expected a JSON object" in q["reason"])
+            for q in result.quarantine] == [(1, "element 2", True), (1, "element 4", True)]
 
 
 def test_a_broken_json_array_with_one_element_per_line_keeps_the_good_elements(tmp_path):
@@ -163,7 +169,7 @@ def test_a_broken_json_array_with_one_element_per_line_keeps_the_good_elements(t
     result = read_input(path)
     assert result.records["source_line"].to_list() == [1, 3]
     (q,) = result.quarantine
-    assert q["line"] == 2 and "malformed JSON" in q["reason"]
+    assert q["line"] == 3 and q["reason"].startswith("element 2: malformed JSON")
 
 
 def test_a_broken_pretty_printed_json_document_says_where(tmp_path):
@@ -178,7 +184,7 @@ def test_csv_bad_rows(tmp_path):
     path = tmp_path / "in.csv"
     path.write_bytes(
         b"prompt,response\n"
-        b"Hi,Hello\n"
+        b"Hi,H\xc3\xa9llo\n"
         b"caf\xe9,ok\n"
         b"one,two,three\n"
         b",empty prompt\n"

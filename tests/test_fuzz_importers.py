@@ -22,7 +22,8 @@ from workbench.io.importers import OpenAIImporter, RecordBuilder
 from workbench.records import record_id
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-GOOD = orjson.dumps({"messages": [{"role": "user", "content": "Ping?"}, {"role": "assistant", "content": "Pong."}]})
+GOOD_ROW = {"messages": [{"role": "user", "content": "Ping?"}, {"role": "assistant", "content": "Pong."}]}
+GOOD = orjson.dumps(GOOD_ROW)
 
 texts = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
     ["", " ", "\u2003", "\x1c", "e\u0301", "Hi", "ok\n", "Ω", "\t"]
@@ -133,3 +134,83 @@ def test_fast_path_and_general_path_agree(rows):
         slow = builder.batch()
     assert fast.records.equals(slow.records)
     assert fast.quarantine == slow.quarantine
+
+
+def with_repeat(value, target: int, colon: bytes) -> tuple[bytes, bool]:
+    """JSON text of value (keys and values split by `colon`) in which the target-th object, in
+    text order, gives its first key twice; and whether there was such an object."""
+    seen = -1
+    repeated = False
+
+    def emit(v) -> bytes:
+        nonlocal seen, repeated
+        if type(v) is dict:
+            seen += 1
+            mine = seen
+            items = [orjson.dumps(k) + colon + emit(x) for k, x in v.items()]
+            if mine == target and v:
+                items.insert(0, orjson.dumps(next(iter(v))) + colon + b"0")
+                repeated = True
+            return b"{" + b",".join(items) + b"}"
+        if type(v) is list:
+            return b"[" + b",".join(emit(x) for x in v) + b"]"
+        return orjson.dumps(v)
+
+    return emit(value), repeated
+
+
+@FUZZ
+@given(st.lists(st.tuples(chat_rows, st.integers(-1, 6)), min_size=1, max_size=6),
+       st.sampled_from([b":", b": ", b" : "]))
+def test_a_row_with_a_key_twice_is_never_kept_and_both_paths_agree(rows, colon):
+    data, repeats = [GOOD], {}
+    for number, (row, target) in enumerate(rows, 2):
+        line, repeated = with_repeat(row, target, colon)
+        data.append(line)
+        repeats[number] = repeated
+    with written(b"\n".join(data) + b"\n", "repeat.jsonl") as path:
+        fast = read_input(path, ImportOptions(format="openai"))
+        options = ImportOptions()
+        builder = RecordBuilder(str(path), options)
+        importer = OpenAIImporter()
+        for number, line in enumerate(data, 1):
+            importer.take_line(builder, number, line, options)
+        slow = builder.batch()
+    assert fast.records.equals(slow.records)
+    assert fast.quarantine == slow.quarantine
+    assert not {n for n, r in repeats.items() if r} & set(fast.records["source_line"].to_list())
+    for q in fast.quarantine:
+        assert ("duplicate key" in q["reason"]) == repeats[q["line"]] or "NUL" in q["reason"]
+
+
+@FUZZ
+@given(st.lists(chat_rows, min_size=1, max_size=6))
+def test_a_quarantined_row_of_a_pretty_printed_array_is_at_the_line_it_starts(rows):
+    text = orjson.dumps([GOOD_ROW, *rows], option=orjson.OPT_INDENT_2)
+    starts = [i for i, line in enumerate(text.split(b"\n"), 1) if line.startswith(b"  {")]
+    with written(text, "pretty.json") as path:
+        result = read_input(path, ImportOptions(format="openai"))
+    assert result.records.height + len(result.quarantine) == len(starts)
+    for q in result.quarantine:
+        element = int(q["reason"].split(" ", 2)[1].rstrip(":"))
+        assert q["line"] == starts[element - 1], q
+
+
+cp1252_texts = st.text(alphabet=st.characters(codec="cp1252", exclude_characters="\x00"), min_size=1, max_size=12)
+
+
+@FUZZ
+@given(st.lists(st.tuples(cp1252_texts, cp1252_texts), min_size=1, max_size=6))
+def test_a_cp1252_file_gives_the_records_of_the_same_text_in_utf8(pairs):
+    rows = [{"messages": [{"role": "user", "content": f"q {q}"}, {"role": "assistant", "content": f"a {a}"}]}
+            for q, a in pairs]
+    text = "".join(orjson.dumps(r).decode() + "\n" for r in rows)
+    with written(text.encode("utf-8"), "u8.jsonl") as path:
+        utf8 = read_input(path, ImportOptions(format="openai"))
+    with written(text.encode("cp1252"), "win.jsonl") as path:
+        legacy = read_input(path, ImportOptions(format="openai"))
+    if text.isascii():
+        assert legacy.encoding == "utf-8"
+    if legacy.encoding == "cp1252":
+        assert legacy.records.drop("source_file").equals(utf8.records.drop("source_file"))
+        assert [(q["line"], q["reason"]) for q in legacy.quarantine] == [(q["line"], q["reason"]) for q in utf8.quarantine]

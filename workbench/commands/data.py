@@ -32,7 +32,8 @@ def _print_import(results, console) -> None:
     from rich.markup import escape
 
     for r in results:
-        console.print(f"imported [bold]{r.records.height:,}[/] rows from {escape(r.path)} ({r.format})"
+        encoding = f", read as {r.encoding}" if r.encoding != "utf-8" else ""
+        console.print(f"imported [bold]{r.records.height:,}[/] rows from {escape(r.path)} ({r.format}{encoding})"
                       + (f"; [yellow]{len(r.quarantine):,} rows quarantined[/]" if r.quarantine else ""))
         for q in r.quarantine[:5]:
             where = f"{q['file']}:{q['line']}" if q.get("line") is not None else q["file"]

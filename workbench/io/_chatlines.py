@@ -82,6 +82,7 @@ def scan(
     """Append each good row in the common shape to cols; pass every other non-blank line to
     slow(number, line). Returns the number of lines read."""
     loads, dumps, sha, nfc = orjson.loads, orjson.dumps, hashlib.sha256, unicodedata.normalize
+    count = bytes.count
     decode_error = orjson.JSONDecodeError
     ids, roles, contents, ends, numbers = cols.ids, cols.roles, cols.contents, cols.ends, cols.numbers
     categories, origins, metas = cols.categories, cols.origins, cols.metas
@@ -108,7 +109,7 @@ def scan(
                 break
             role = m.get("role")
             c = m.get("content")
-            if type(c) is not str or not (short or len(c) <= limit):
+            if type(c) is not str or not (short or len(c) <= limit) or "\x00" in c:
                 break
             s = c.strip() if c.isascii() else nfc("NFC", c).strip()
             if role == "user":
@@ -129,25 +130,42 @@ def scan(
             contents.append(c)
         else:
             if has_user and role is ASSISTANT:
+                # Each string of the text, keys included, has two quotes and any quote inside it is
+                # escaped: quotes the parsed row does not account for are a key given twice, of
+                # which orjson kept one (jsoncheck.py says which). Strings: "messages", and role
+                # and content, key and value, of each message.
+                quotes = 2 + 8 * len(msgs)
                 if len(row) == 1:
-                    categories.append(None)
-                    origins.append(default_origin)
-                    metas.append("{}")
+                    category = origin = None
+                    meta = "{}"
                 else:
                     category, origin = row.get("category"), row.get("origin")
-                    meta = meta_of(row, limit)
+                    others = len(row) - 1 - ("category" in row) - ("origin" in row)  # fields for meta
+                    meta = meta_of(row, limit) if others else "{}"
                     if (
                         meta is None
-                        or not (category is None or type(category) is str)
-                        or not (origin is None or type(origin) is str)
+                        or not (category is None or (type(category) is str and "\x00" not in category))
+                        or not (origin is None or (type(origin) is str and "\x00" not in origin))
+                        or "\\u0000" in meta
                     ):
                         del roles[mark:], contents[mark:]
                         slow(number, line)
                         continue
-                    categories.append((category.strip() or None) if category else None)
-                    origins.append((origin.strip() or default_origin) if origin else default_origin)
-                    metas.append(meta)
-                ids.append(sha(dumps(canon)).hexdigest()[:16])
+                    quotes += 2 * (len(row) - 1 - others + (category is not None) + (origin is not None))
+                    if others:  # orjson's text of the other fields: their strings, nested ones too
+                        quotes += meta.count('"')
+                blob = dumps(canon)  # holds the contents' quotes, 4 a message besides
+                found = count(line, b'"')
+                if found != quotes and found != quotes + count(blob, b'"') - 4 * len(msgs) + (
+                    (category.count('"') if category else 0) + (origin.count('"') if origin else 0)
+                ):
+                    del roles[mark:], contents[mark:]
+                    slow(number, line)
+                    continue
+                categories.append((category.strip() or None) if category else None)
+                origins.append((origin.strip() or default_origin) if origin else default_origin)
+                metas.append(meta)
+                ids.append(sha(blob).hexdigest()[:16])
                 ends.append(len(roles))
                 numbers.append(number)
                 continue

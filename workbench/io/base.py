@@ -34,6 +34,9 @@ class ImportResult:
     sha256: str  # of the file's bytes
     records: pl.DataFrame  # canonical schema (workbench.records.SCHEMA), base ids
     quarantine: list[dict[str, Any]]  # {"file", "line", "reason", "raw"}
+    # How the text was read: "utf-8" (with or without a BOM), "utf-16", "utf-32", or "cp1252" for
+    # a file whose start is not UTF-8 (Windows-1252 or latin-1). Parquet says "utf-8".
+    encoding: str = "utf-8"
 
 
 def read_input(path: str | Path, options: ImportOptions | None = None, registry: Any = None) -> ImportResult:
@@ -78,6 +81,7 @@ def read_input(path: str | Path, options: ImportOptions | None = None, registry:
         sha256=getattr(batch, "sha256", None) or _sha256_of(source),
         records=batch.records,
         quarantine=batch.quarantine,
+        encoding="utf-8" if getattr(importer, "binary", False) else source.encoding,
     )
 
 

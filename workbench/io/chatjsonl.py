@@ -71,7 +71,7 @@ def read_chat_lines(importer: Any, source: InputFile, options: Any, builder: Rec
         importer.take_line(builder, number, line, options)
 
     limit, origin = builder.limit, builder.default_origin
-    if source.encoding != "utf-8":  # UTF-16/32: decoded line by line, in this process
+    if source.encoding != "utf-8":  # UTF-16/32, cp1252: decoded line by line, in this process
         with source.lines() as lines:
             _chatlines.scan(lines, builder, slow, limit, origin)
         return None

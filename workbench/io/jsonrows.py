@@ -1,7 +1,9 @@
 """Reading JSON objects out of JSONL files, JSON arrays and {"data": [...]} wrappers.
 
-Each object comes with the number users look for (the line of a JSONL file, the element of
-an array); anything that is not an object is quarantined with the reason.
+Each object comes with its number: the line of a JSONL file, the element of a JSON document
+(a quarantined element is reported at the file line where it starts, see RecordBuilder).
+Anything that is not an object, or that has a key twice or a NUL character, is quarantined
+with the reason.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import orjson
 
 from .interface import BaseImporter, Conversation, ImportBatch, RowError, Sample
+from .jsoncheck import DocumentRows, row_problem
 from .rows import RecordBuilder, json_type
 from .source import InputFile, array_lines, unwrap_document
 
@@ -37,7 +40,8 @@ def reject_line(builder: RecordBuilder, number: int, line: bytes, error: orjson.
 
 
 def object_line(builder: RecordBuilder, number: int, line: bytes) -> dict[str, Any] | None:
-    """One JSONL line as a JSON object, or None after quarantining it (not JSON, or not an object)."""
+    """One JSONL line as a JSON object, or None after quarantining it (not JSON, not an
+    object, a key twice, a NUL character)."""
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as e:
@@ -45,6 +49,10 @@ def object_line(builder: RecordBuilder, number: int, line: bytes) -> dict[str, A
         return None
     if type(obj) is not dict:
         builder.reject(number, f"the line is {json_type(obj)}, expected a JSON object", line)
+        return None
+    problem = row_problem(line, obj)
+    if problem:
+        builder.reject(number, problem, line)
         return None
     return obj
 
@@ -63,9 +71,23 @@ def json_rows(source: InputFile, builder: RecordBuilder) -> Iterator[tuple[int, 
     except orjson.JSONDecodeError as e:
         yield from _array_line_rows(source, builder, e)
         return
-    for number, element in enumerate(unwrap_document(doc), 1):
+    rows = unwrap_document(doc)
+    single = type(doc) is not list and len(rows) == 1 and rows[0] is doc  # the document is one row
+    rows_key = next(k for k, v in doc.items() if v is rows) if type(doc) is dict and not single else None
+    checks = DocumentRows(source.document_text(), doc, rows_key, single)
+    if checks.repeated_rows_key:
+        raise source.error(
+            f"the JSON document has the field {rows_key!r} more than once, so the rows of all but the "
+            "last would be lost; keep one list of rows"
+        )
+    builder.element_lines = checks.line_of
+    for number, element in enumerate(rows, 1):
         if type(element) is not dict:
             builder.reject(number, f"element {number} is {json_type(element)}, expected a JSON object", element)
+            continue
+        problem = checks.problem(number - 1, element)
+        if problem:
+            builder.reject(number, problem, element)
             continue
         yield number, element, element
 
@@ -76,15 +98,22 @@ def _array_line_rows(
     """A JSON array that does not parse as a whole: if it has one element per line, keep the
     good elements and quarantine the broken ones; otherwise the whole file fails."""
     parsed = 0
+    starts: dict[int, int] = {}
+    builder.element_lines = lambda number: starts.get(number, number)
     with source.lines() as lines:
-        for number, body in array_lines(lines):
+        for number, line, body in array_lines(lines):
+            starts[number] = line
             try:
                 obj = orjson.loads(body)
             except orjson.JSONDecodeError as e:
-                builder.reject(number, f"element {number}: {line_problem(body, e)}", body)
+                builder.reject(number, line_problem(body, e), body)
                 continue
             if type(obj) is not dict:
                 builder.reject(number, f"element {number} is {json_type(obj)}, expected a JSON object", body)
+                continue
+            problem = row_problem(body, obj)
+            if problem:
+                builder.reject(number, problem, body)
                 continue
             parsed += 1
             yield number, obj, body

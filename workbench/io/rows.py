@@ -18,6 +18,7 @@ import polars as pl
 from ..records import conform, empty_frame
 from ._chatlines import Columns, to_frame
 from .interface import Conversation, ImportBatch, RowError
+from .jsoncheck import nul_problem
 
 ROLES = ("system", "user", "assistant")
 RAW_CHARS = 200
@@ -192,8 +193,15 @@ class RecordBuilder(Columns):
         self.quarantine: list[dict[str, Any]] = []
         self.parts: list[pl.DataFrame] = []  # records read elsewhere (worker processes), in order
         self.unordered = False
+        # Rows of a JSON document are numbered by element (a record's source_line); a rejected
+        # one is reported at the file line where it starts, which this gives (see json_rows).
+        self.element_lines: Callable[[int], int] | None = None
 
     def reject(self, line: int | None, reason: str, raw: Any) -> None:
+        if self.element_lines is not None and line is not None:
+            if not reason.startswith(f"element {line} "):
+                reason = f"element {line}: {reason}"  # a one-line array has all its rows on line 1
+            line = self.element_lines(line)
         self.quarantine.append({"file": self.file, "line": line, "reason": reason, "raw": raw_text(raw)})
 
     def add(self, line: int, conv: Conversation, row: dict[str, Any] | None, raw: Any) -> bool:
@@ -204,6 +212,7 @@ class RecordBuilder(Columns):
             category = _label(conv.category, "category")
             origin = _label(conv.origin, "origin") or self.default_origin
             meta = meta_json(row, conv.used, self.limit, conv.meta)
+            _check_nul(pairs, conv.where, category, origin, meta)
         except RowError as e:
             self.reject(line, str(e), raw)
             return False
@@ -238,6 +247,23 @@ class RecordBuilder(Columns):
         if self.unordered:
             quarantine = sorted(quarantine, key=lambda q: (q["line"] is None, q["line"] or 0))
         return ImportBatch(records=self.frame(), quarantine=quarantine, sha256=sha256)
+
+
+def _check_nul(pairs: Sequence[tuple[str, str]], where: Sequence[str] | None, category: str | None,
+               origin: str, meta: str) -> None:
+    """No NUL character reaches a record, whatever importer mapped the row (the JSON and table
+    readers name the field before this; this names the turn, for plugin importers)."""
+    for i, (role, content) in enumerate(pairs):
+        if "\x00" in content:
+            label = where[i] if where and i < len(where) else f"turn {i + 1}"
+            raise RowError(f"the {role} turn ({label}) contains a NUL character (\\u0000)")
+    for key, value in (("category", category), ("origin", origin)):
+        if value and "\x00" in value:
+            raise RowError(f"field '{key}' contains a NUL character (\\u0000)")
+    if "\\u0000" in meta:  # orjson writes NUL so; a text that shows the escape is not one
+        problem = nul_problem(orjson.loads(meta))
+        if problem:
+            raise RowError(problem)
 
 
 def _label(value: Any, key: str) -> str | None:

@@ -35,6 +35,35 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _WHITESPACE = b" \t\r\n\x0b\x0c"
+# A file without a byte-order mark whose head is not UTF-8 is read as Windows-1252 (of which
+# latin-1 is nearly a subset); the five bytes cp1252 leaves undefined are read as latin-1.
+# A file that is UTF-8 in its head stays UTF-8: a bad byte further on quarantines its line.
+LEGACY = "cp1252"
+_LEGACY_ERRORS = "workbench-latin1"
+
+
+def _as_latin1(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error(_LEGACY_ERRORS, _as_latin1)
+
+
+def _is_legacy(head: bytes, whole: bool) -> bool:
+    """A head that is not UTF-8 (a character cut by its end, when it is not the whole file,
+    aside) and has more bytes that are not UTF-8 than characters that are: a UTF-8 file with a
+    few bad bytes keeps its characters, which cp1252 would turn into mojibake."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=whole)
+        return False
+    except UnicodeDecodeError:
+        pass
+    text = head.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    good = len(text) - len(text.encode("ascii", "ignore")) - bad
+    return bad > good
 
 
 class InputFile:
@@ -69,14 +98,20 @@ class InputFile:
             if raw_head.startswith(bom):
                 self.encoding, self.bom = encoding, bom
                 break
+        else:
+            if _is_legacy(raw_head, whole=self.size <= HEAD_BYTES):
+                self.encoding = LEGACY
+        # How undecodable bytes are read: cp1252's holes as latin-1; anything else is an error.
+        self.errors = _LEGACY_ERRORS if self.encoding == LEGACY else "strict"
         if self.encoding == "utf-8":
             self.head = raw_head[len(self.bom) :]
         else:
-            decoder = codecs.getincrementaldecoder(self.encoding)("replace")
+            decoder = codecs.getincrementaldecoder(self.encoding)(self.errors if self.encoding == LEGACY else "replace")
             self.head = decoder.decode(raw_head, final=self.size <= HEAD_BYTES).encode("utf-8", "replace")
         stripped = self.head.lstrip(_WHITESPACE)
         self.first_char = stripped[:1]
         self._document: Any = None
+        self._text: bytes | None = None
         self._layout: str | None = None
 
     def error(self, problem: str, line: int | None = None) -> InputError:
@@ -118,13 +153,15 @@ class InputFile:
             if self.encoding == "utf-8":
                 f.seek(len(self.bom))
                 yield f
+            elif self.encoding == LEGACY:  # one byte a character: lines end where UTF-8 lines do
+                yield (line.decode(LEGACY, self.errors).encode("utf-8") for line in f)
             else:
                 yield self._transcoded(f)
         finally:
             f.close()
 
     def _transcoded(self, f: BinaryIO) -> Iterator[bytes]:
-        text = io.TextIOWrapper(f, encoding=self.encoding, newline=None)
+        text = io.TextIOWrapper(f, encoding=self.encoding, errors=self.errors, newline=None)
         try:
             for line in text:
                 yield line.encode("utf-8", "surrogatepass")
@@ -134,14 +171,15 @@ class InputFile:
                 f"byte-order mark ({e.reason}); save the file as UTF-8"
             ) from None
 
-    def read_text(self) -> bytes | memoryview:
+    def read_text(self) -> bytes:
         """The whole text as UTF-8 bytes without a BOM (for documents that parse as a whole)."""
         with self.open() as f:
+            f.seek(len(self.bom))
             data = f.read()
         if self.encoding == "utf-8":
-            return memoryview(data)[len(self.bom) :] if self.bom else data
+            return data
         try:
-            return data.decode(self.encoding).encode("utf-8", "surrogatepass")
+            return data.decode(self.encoding, self.errors).encode("utf-8", "surrogatepass")
         except UnicodeDecodeError as e:
             raise self.error(f"not valid {self.encoding.upper()} ({e.reason}); save the file as UTF-8") from None
 
@@ -169,7 +207,7 @@ class InputFile:
         if isinstance(obj, dict) and not (one_line and wrapped_list(obj) is not None):
             return "lines"
         try:
-            self._document = orjson.loads(self.read_text())
+            self.document()
         except orjson.JSONDecodeError:
             return "lines"  # a JSONL file whose first lines are broken: quarantine them
         return "document"
@@ -177,8 +215,15 @@ class InputFile:
     def document(self) -> Any:
         """The file parsed as one JSON value (raises orjson.JSONDecodeError)."""
         if self._document is None:
-            self._document = orjson.loads(self.read_text())
+            self._text = self.read_text()
+            self._document = orjson.loads(self._text)
         return self._document
+
+    def document_text(self) -> bytes:
+        """The text document() parsed (UTF-8), for the checks orjson does not make."""
+        if self._text is None:
+            self._text = self.read_text()
+        return self._text
 
     def document_problem(self) -> str | None:
         """Why a file that is one JSON document gives no rows; None when it does or is JSONL."""
@@ -252,22 +297,22 @@ def array_line_body(line: bytes, first: bool) -> bytes:
     return body
 
 
-def array_lines(lines: Iterator[bytes]) -> Iterator[tuple[int, bytes]]:
-    """(element number, element text) for a JSON array written one element per line."""
+def array_lines(lines: Iterator[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """(element number, file line, element text) for a JSON array written one element per line."""
     n = 0
     first = True
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         body = array_line_body(line, first)
         if line.strip(_WHITESPACE):
             first = False
         if body:
             n += 1
-            yield n, body
+            yield n, number, body
 
 
 def array_lines_sample(source: InputFile) -> Iterator[tuple[int, dict[str, Any]]]:
     with source.lines() as lines:
-        for n, body in array_lines(lines):
+        for n, _, body in array_lines(lines):
             if n > SAMPLE_LINES:
                 break
             try:

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from .interface import BaseImporter, Conversation, ImportBatch, RowError, Sample
+from .jsoncheck import NUL, nul_problem
 from .rows import RecordBuilder, check_messages, json_type, label_field
 from .source import InputFile
 
@@ -138,6 +139,19 @@ def map_row(row: dict[str, Any], mapping: dict[str, str], limit: int, noun: str 
     return Conversation(messages=messages, used=used | {mapping.get("id")}, where=where, meta=meta, **labels)
 
 
+def nul_cell(row: dict[str, Any]) -> str | None:
+    """The first cell of a table row with a NUL character, as a reason; None when none has one."""
+    for col, value in row.items():
+        if type(value) is str:
+            if "\x00" in value:
+                return f"column '{col}' {NUL}"
+        elif type(value) in (list, dict):
+            problem = nul_problem(value, col)
+            if problem:
+                return f"column '{col}': {problem}"
+    return None
+
+
 class CsvImporter(BaseImporter):
     name = "csv"
     description = "CSV/TSV with a header row; columns mapped by name or by the mapping option"
@@ -205,6 +219,10 @@ class CsvImporter(BaseImporter):
                     conv = map_row(row, mapping, builder.limit)
                 except RowError as e:
                     builder.reject(start, str(e), raw)
+                    continue
+                problem = nul_cell(row)
+                if problem:
+                    builder.reject(start, problem, raw)
                     continue
                 builder.add(start, conv, dict(zip(header, fields, strict=True)), raw)
         return builder.batch()
@@ -274,6 +292,10 @@ class ParquetImporter(BaseImporter):
                 conv = map_row(row, mapping, builder.limit)
             except RowError as e:
                 builder.reject(number, str(e), row)
+                continue
+            problem = nul_cell(row)
+            if problem:
+                builder.reject(number, problem, row)
                 continue
             builder.add(number, conv, row, row)
         return builder.batch()
