@@ -124,16 +124,21 @@ def test_random_tables_raise_nothing_but_input_error(table, name):
 def test_fast_path_and_general_path_agree(rows):
     """The JSONL hot loop accepts exactly what the general path accepts, with the same record."""
     data = [GOOD, *(orjson.dumps(r) for r in rows)]
-    with written(b"\n".join(data) + b"\n", "agree.jsonl") as path:
+    fast, slow = both_paths(data, "agree.jsonl")
+    assert fast.records.equals(slow.records)
+    assert fast.quarantine == slow.quarantine
+
+
+def both_paths(data: list[bytes], name: str):
+    """The lines read by the JSONL hot loop, and by the general path line by line."""
+    with written(b"\n".join(data) + b"\n", name) as path:
         fast = read_input(path, ImportOptions(format="openai"))
         options = ImportOptions()
         builder = RecordBuilder(str(path), options)
         importer = OpenAIImporter()
         for number, line in enumerate(data, 1):
             importer.take_line(builder, number, line, options)
-        slow = builder.batch()
-    assert fast.records.equals(slow.records)
-    assert fast.quarantine == slow.quarantine
+        return fast, builder.batch()
 
 
 def with_repeat(value, target: int, colon: bytes) -> tuple[bytes, bool]:
@@ -168,14 +173,7 @@ def test_a_row_with_a_key_twice_is_never_kept_and_both_paths_agree(rows, colon):
         line, repeated = with_repeat(row, target, colon)
         data.append(line)
         repeats[number] = repeated
-    with written(b"\n".join(data) + b"\n", "repeat.jsonl") as path:
-        fast = read_input(path, ImportOptions(format="openai"))
-        options = ImportOptions()
-        builder = RecordBuilder(str(path), options)
-        importer = OpenAIImporter()
-        for number, line in enumerate(data, 1):
-            importer.take_line(builder, number, line, options)
-        slow = builder.batch()
+    fast, slow = both_paths(data, "repeat.jsonl")
     assert fast.records.equals(slow.records)
     assert fast.quarantine == slow.quarantine
     assert not {n for n, r in repeats.items() if r} & set(fast.records["source_line"].to_list())
