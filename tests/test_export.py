@@ -1,7 +1,6 @@
 import json
 from pathlib import Path
 
-import orjson
 import polars as pl
 import pytest
 
@@ -50,7 +49,7 @@ def test_project_exports_are_identical_across_runs_and_keep_decisions(tmp_path):
 
 
 def test_removed_and_quarantine_files_explain_every_missing_row(tmp_path, support_jsonl):
-    result = export_files([support_jsonl], tmp_path / "out")
+    export_files([support_jsonl], tmp_path / "out")
     out = tmp_path / "out"
     train, holdout = read_jsonl(out / "train.jsonl"), read_jsonl(out / "holdout.jsonl")
     removed, quarantine = read_jsonl(out / "removed.jsonl"), read_jsonl(out / "quarantine.jsonl")
