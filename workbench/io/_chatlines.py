@@ -174,17 +174,18 @@ def scan(
     return number - first_number + 1
 
 
-def to_frame(cols: Columns, file: str) -> Any:
-    """The canonical records frame of the columns (messages built from flat lists + offsets)."""
+def to_frame(cols: Columns, file: str, weights: list[int | None] | None = None) -> Any:
+    """The canonical records frame of the columns (messages built from flat lists + offsets);
+    `weights`, when given, has one entry per turn of the flat lists."""
     import polars as pl
     import pyarrow as pa
 
     n = len(cols.ids)
-    flat = pl.DataFrame(
-        {"role": cols.roles, "content": cols.contents}, schema={"role": pl.String, "content": pl.String}
-    ).to_struct("m")
+    fields = {"role": pl.String, "content": pl.String, **({"weight": pl.Int8} if weights is not None else {})}
+    data = {"role": cols.roles, "content": cols.contents, **({"weight": weights} if weights is not None else {})}
+    flat = pl.DataFrame(data, schema=fields).to_struct("m")
     messages = pa.LargeListArray.from_arrays(pa.array(cols.ends, type=pa.int64()), flat.to_arrow())
-    message = pl.Struct({"role": pl.String, "content": pl.String})
+    message = pl.Struct(fields)
     return pl.DataFrame(
         {
             "id": pl.Series(cols.ids, dtype=pl.String),

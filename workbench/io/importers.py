@@ -104,9 +104,11 @@ class OpenAIImporter(JsonRowsImporter):
         if "messages" not in row:
             raise RowError("field 'messages' is missing")
         pairs = check_messages(row["messages"], options.max_field_chars)
-        extras = [{k: v for k, v in m.items() if k not in ("role", "content")} for m in row["messages"]]
+        # A turn's weight goes with the turn (RecordBuilder checks it); other fields into meta.
+        extras = [{k: v for k, v in m.items() if k not in ("role", "content", "weight")} for m in row["messages"]]
         return Conversation(
-            messages=[{"role": r, "content": c} for r, c in pairs],
+            messages=[{"role": r, "content": c, **({"weight": m["weight"]} if "weight" in m else {})}
+                      for (r, c), m in zip(pairs, row["messages"])],
             used=self.used,
             where=[f"messages[{i}]" for i in range(len(pairs))],
             meta={"message_fields": extras} if any(extras) else None,

@@ -193,6 +193,7 @@ class RecordBuilder(Columns):
         self.quarantine: list[dict[str, Any]] = []
         self.parts: list[pl.DataFrame] = []  # records read elsewhere (worker processes), in order
         self.unordered = False
+        self.weights: dict[int, list[int | None]] = {}  # record index -> its turns' weights, where given
         # Rows of a JSON document are numbered by element (a record's source_line); a rejected
         # one is reported at the file line where it starts, which this gives (see json_rows).
         self.element_lines: Callable[[int], int] | None = None
@@ -213,14 +214,18 @@ class RecordBuilder(Columns):
             origin = _label(conv.origin, "origin") or self.default_origin
             meta = meta_json(row, conv.used, self.limit, conv.meta)
             _check_nul(pairs, conv.where, category, origin, meta)
+            weights = turn_weights(conv.messages, conv.where)
         except RowError as e:
             self.reject(line, str(e), raw)
             return False
-        self.keep(line, pairs, category, origin, meta)
+        self.keep(line, pairs, category, origin, meta, weights)
         return True
 
-    def keep(self, line: int, pairs: Sequence[tuple[str, str]], category: str | None, origin: str, meta: str) -> None:
+    def keep(self, line: int, pairs: Sequence[tuple[str, str]], category: str | None, origin: str, meta: str,
+             weights: list[int | None] | None = None) -> None:
         """Append one already validated record."""
+        if weights is not None:
+            self.weights[len(self.ids)] = weights
         self.ids.append(content_id(pairs))
         for role, content in pairs:
             self.roles.append(role)
@@ -235,18 +240,48 @@ class RecordBuilder(Columns):
         return len(self.ids) + sum(part.height for part in self.parts)
 
     def frame(self) -> pl.DataFrame:
-        frames = [f for f in [to_frame(self, self.file) if self.ids else None, *self.parts] if f is not None]
+        own = to_frame(self, self.file, self._flat_weights()) if self.ids else None
+        frames = [f for f in [own, *self.parts] if f is not None]
         if not frames:
             return empty_frame()
         df = pl.concat(frames, how="vertical", rechunk=False) if len(frames) > 1 else frames[0]
         df = conform(df)  # the columns a fast path does not fill (record kinds, turn extras) too
         return df.sort("source_line", maintain_order=True) if self.unordered else df
 
+    def _flat_weights(self) -> list[int | None] | None:
+        """One weight (or None) per turn of the flat lists, when any record gave one."""
+        if not self.weights:
+            return None
+        flat: list[int | None] = [None] * len(self.roles)
+        for index, weights in self.weights.items():
+            start = self.ends[index]
+            flat[start:start + len(weights)] = weights
+        return flat
+
     def batch(self, sha256: str | None = None) -> ImportBatch:
         quarantine = self.quarantine
         if self.unordered:
             quarantine = sorted(quarantine, key=lambda q: (q["line"] is None, q["line"] or 0))
         return ImportBatch(records=self.frame(), quarantine=quarantine, sha256=sha256)
+
+
+def turn_weights(messages: Sequence[Any], where: Sequence[str] | None) -> list[int | None] | None:
+    """Each turn's `weight` (None: not given), or None when no turn has one. OpenAI's fine-tuning
+    format gives assistant turns a weight of 0 (context, not trained on) or 1."""
+    if not any(isinstance(m, dict) and "weight" in m for m in messages):
+        return None
+    out: list[int | None] = []
+    for i, m in enumerate(messages):
+        w = m.get("weight") if isinstance(m, dict) else None
+        label = where[i] if where and i < len(where) else f"turn {i + 1}"
+        if isinstance(m, dict) and "weight" in m:
+            if type(w) is not int or w not in (0, 1):
+                shown = w if type(w) in (int, float) else json_type(w)
+                raise RowError(f"{label}.weight is {shown}; expected 0 or 1")
+            if m.get("role") != "assistant":
+                raise RowError(f"{label}.weight: only assistant turns have a weight")
+        out.append(w)
+    return out
 
 
 def _check_nul(pairs: Sequence[tuple[str, str]], where: Sequence[str] | None, category: str | None,

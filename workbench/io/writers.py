@@ -37,9 +37,27 @@ def _write_ndjson(df: pl.DataFrame, path: Path) -> None:
     df.write_ndjson(path)
 
 
+def has_weights(records: pl.DataFrame) -> bool:
+    """Whether any turn carries a weight (written then; a file without weights is as before)."""
+    return records.height > 0 and bool(records.select(
+        pl.col("messages").list.eval(pl.element().struct.field("weight").is_not_null().any())
+        .list.first().any()).item())
+
+
 def write_openai(records: pl.DataFrame, path: Path, with_meta: bool) -> None:
-    cols = [plain_turns(), *META_COLUMNS] if with_meta else [plain_turns()]
-    _write_ndjson(records.select(cols), path)
+    if not has_weights(records):
+        cols = [plain_turns(), *META_COLUMNS] if with_meta else [plain_turns()]
+        _write_ndjson(records.select(cols), path)
+        return
+    # A weight on the turns that have one, as OpenAI's fine-tuning format writes it.
+    with open(path, "wb") as f:
+        for row in records.select("messages", *META_COLUMNS).iter_rows(named=True):
+            out: dict[str, object] = {"messages": [
+                {"role": m["role"], "content": m["content"], **({"weight": m["weight"]} if m["weight"] is not None else {})}
+                for m in row["messages"]]}
+            if with_meta:
+                out.update({k: row[k] for k in META_COLUMNS})
+            f.write(orjson.dumps(out) + b"\n")
 
 
 def write_sharegpt(records: pl.DataFrame, path: Path, with_meta: bool) -> None:
@@ -77,7 +95,9 @@ def write_alpaca(records: pl.DataFrame, path: Path, with_meta: bool) -> None:
 
 
 def write_parquet(records: pl.DataFrame, path: Path, with_meta: bool) -> None:
-    cols = [plain_turns(), *META_COLUMNS] if with_meta else [plain_turns()]
+    turns = plain_turns() if not has_weights(records) else pl.col("messages").list.eval(pl.struct(
+        *(pl.element().struct.field(f) for f in ("role", "content", "weight"))))
+    cols = [turns, *META_COLUMNS] if with_meta else [turns]
     records.select(cols).write_parquet(path, compression="zstd", statistics=False)
 
 

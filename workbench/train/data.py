@@ -163,8 +163,10 @@ def _read_split(path: Path, raw: bytes, skipped: dict[str, int]) -> list[list[di
 def to_messages(row: dict[str, Any]) -> list[dict[str, str]]:
     """One export row (openai, sharegpt or alpaca shape) as chat messages."""
     if isinstance(row.get("messages"), list):
-        return [{"role": str(m.get("role")), "content": str(m.get("content") or "")} for m in row["messages"]
-                if isinstance(m, dict)]
+        # A turn's weight (0: context only, not trained on) goes with it; templates ignore the key.
+        return [{"role": str(m.get("role")), "content": str(m.get("content") or ""),
+                 **({"weight": m["weight"]} if m.get("weight") is not None else {})}
+                for m in row["messages"] if isinstance(m, dict)]
     if isinstance(row.get("conversations"), list):
         return [{"role": SHAREGPT_ROLES.get(str(m.get("from")), str(m.get("from"))),
                  "content": str(m.get("value") or "")} for m in row["conversations"] if isinstance(m, dict)]
@@ -186,6 +188,8 @@ def chat_problem(messages: list[dict[str, str]]) -> str | None:
         return "unknown role"
     if messages[0]["role"] == "assistant":
         return "starts with an assistant turn"
+    if all(m.get("weight") == 0 for m in messages if m["role"] == "assistant"):
+        return "every assistant turn has weight 0"
     return None
 
 
@@ -231,7 +235,7 @@ class ChatMasker:
     def spans(self, messages: list[dict[str, str]]) -> tuple[str, list[tuple[int, int]]]:
         full = self.render(messages)
         turns = [len(messages) - 1] if self.last_turn_only else \
-            [k for k, m in enumerate(messages) if m["role"] == "assistant"]
+            [k for k, m in enumerate(messages) if m["role"] == "assistant" and m.get("weight") != 0]
         spans = []
         for k in turns:
             before = self.render(messages[:k], generation_prompt=True)
