@@ -56,6 +56,21 @@ def test_weights_survive_the_recipe_and_are_exported(tmp_path, capsys):
 
     turns = pl.read_parquet(tmp_path / "parquet" / "train.parquet")["messages"].to_list()
     assert [m["weight"] for m in turns[0]] == [None, 0, None, 1]
+    report = json.loads((tmp_path / "openai" / "report.json").read_text(encoding="utf-8"))
+    assert report["turn_weights"] == {"rows": 1, "written": True}
+
+
+def test_a_format_that_cannot_hold_weights_says_so(tmp_path, capsys):
+    src = write_jsonl(tmp_path / "in.jsonl", [WEIGHTED, PLAIN])
+    assert main(["export", "--input", str(src), "--out", str(tmp_path / "sg"), "--format", "sharegpt", "-q"]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "1 rows weight their turns, which the sharegpt format cannot hold" in err
+    card = " ".join((tmp_path / "sg" / "DATA_CARD.md").read_text(encoding="utf-8").split())
+    assert "**the `sharegpt` format cannot hold them**" in card
+    # Without weights, nothing is said and the report has no such entry.
+    assert main(["export", "--input", str(write_jsonl(tmp_path / "plain.jsonl", [PLAIN] * 3)), "--out",
+                 str(tmp_path / "plain"), "-q"]) == 0
+    assert "turn_weights" not in json.loads((tmp_path / "plain" / "report.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")

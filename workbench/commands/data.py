@@ -184,6 +184,10 @@ def export(project: Path | None, out: Path | None, force: bool, out_format: str,
         f"exported [bold]{r['splits']['train']:,}[/] train and [bold]{r['splits']['holdout']:,}[/] holdout rows "
         f"to {result.out_dir}; {r['removed']['total']:,} removed, {r['quarantined']:,} quarantined"
     )
+    weights = r.get("turn_weights")
+    if weights and not weights["written"]:
+        console.print(f"[yellow]{weights['rows']:,} rows weight their turns, which the {r['format']} format cannot "
+                      "hold: those turns will be trained on; --format openai or parquet keeps them[/]")
     leaks = r.get("leak_check")
     if leaks is not None:
         if leaks["leaked"]:

@@ -26,6 +26,12 @@ def data_card(report: dict[str, Any]) -> str:
     for item in report["inputs"]:
         lines.append(f"| `{item['path']}` | {item['format']} | {item['rows']:,} | {item['quarantined']:,} "
                      f"| `{item['sha256'][:12]}` |")
+    weights = report.get("turn_weights")
+    if weights:
+        lines += ["", f"{weights['rows']:,} rows weight their assistant turns (`weight` 0: context, not trained on)"
+                  + ("; the files keep the weights." if weights["written"] else
+                     f"; **the `{report['format']}` format cannot hold them**, so a trainer will train on "
+                     "every assistant turn of those rows. Export with `--format openai` or `parquet` to keep them.")]
     lines += ["", "## Curation steps", "", "| step | rows in | rows out | removed (by reason) |",
               "|---|---:|---:|---|"]
     for s in report["steps"]:

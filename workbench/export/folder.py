@@ -191,8 +191,21 @@ def build_report(outcome: RecipeOutcome, info: ExportInfo, fmt: str, with_meta: 
         "categories": categories,
         "origins": origins,
         "files": files,
+        **_turn_weights(kept, fmt),
         **info.extra_report,
     }
+
+
+def _turn_weights(kept: pl.DataFrame, fmt: str) -> dict[str, Any]:
+    """{"turn_weights": {rows, written}} when some rows weight their turns (none otherwise, so a
+    report without weights is as before): whether the format could write them."""
+    from ..io.writers import WEIGHT_FORMATS, has_weights
+
+    if not has_weights(kept):
+        return {}
+    rows = int(kept.select(pl.col("messages").list.eval(
+        pl.element().struct.field("weight").is_not_null().any()).list.first().sum()).item())
+    return {"turn_weights": {"rows": rows, "written": fmt in WEIGHT_FORMATS}}
 
 
 def default_export_dir(project_dir: Path) -> Path:

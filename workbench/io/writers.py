@@ -37,6 +37,9 @@ def _write_ndjson(df: pl.DataFrame, path: Path) -> None:
     df.write_ndjson(path)
 
 
+WEIGHT_FORMATS = frozenset({"openai", "parquet"})  # the formats that write a turn's weight
+
+
 def has_weights(records: pl.DataFrame) -> bool:
     """Whether any turn carries a weight (written then; a file without weights is as before)."""
     return records.height > 0 and bool(records.select(
