@@ -199,13 +199,10 @@ def build_report(outcome: RecipeOutcome, info: ExportInfo, fmt: str, with_meta: 
 def _turn_weights(kept: pl.DataFrame, fmt: str) -> dict[str, Any]:
     """{"turn_weights": {rows, written}} when some rows weight their turns (none otherwise, so a
     report without weights is as before): whether the format could write them."""
-    from ..io.writers import WEIGHT_FORMATS, has_weights
+    from ..io.writers import WEIGHT_FORMATS, weighted_rows
 
-    if not has_weights(kept):
-        return {}
-    rows = int(kept.select(pl.col("messages").list.eval(
-        pl.element().struct.field("weight").is_not_null().any()).list.first().sum()).item())
-    return {"turn_weights": {"rows": rows, "written": fmt in WEIGHT_FORMATS}}
+    rows = weighted_rows(kept)
+    return {"turn_weights": {"rows": rows, "written": fmt in WEIGHT_FORMATS}} if rows else {}
 
 
 def default_export_dir(project_dir: Path) -> Path:

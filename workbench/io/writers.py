@@ -40,11 +40,17 @@ def _write_ndjson(df: pl.DataFrame, path: Path) -> None:
 WEIGHT_FORMATS = frozenset({"openai", "parquet"})  # the formats that write a turn's weight
 
 
+def weighted_rows(records: pl.DataFrame) -> int:
+    """How many records give some turn a weight."""
+    if records.height == 0:
+        return 0
+    return int(records.select(pl.col("messages").list.eval(
+        pl.element().struct.field("weight").is_not_null().any()).list.first().sum()).item())
+
+
 def has_weights(records: pl.DataFrame) -> bool:
     """Whether any turn carries a weight (written then; a file without weights is as before)."""
-    return records.height > 0 and bool(records.select(
-        pl.col("messages").list.eval(pl.element().struct.field("weight").is_not_null().any())
-        .list.first().any()).item())
+    return weighted_rows(records) > 0
 
 
 def write_openai(records: pl.DataFrame, path: Path, with_meta: bool) -> None:

@@ -148,6 +148,7 @@ def run_recipe(
     reports: list[StepReport] = []
     flagged: list[Decision] = []
     parked = order = None
+    through = False  # the sealed rows rejoin (the recipe goes past the sealed steps)
     if sealed is not None:  # the sealed rows wait until the sealed steps are done
         order = current.select("id").with_row_index("__pos")
         is_sealed = current.get_column("id").is_in(list(sealed.ids))
@@ -185,7 +186,7 @@ def run_recipe(
         if removed.height:
             removed_parts.append(removed)
         ctx.report(current.height, current.height)
-    if parked is not None and last >= len(sealed.steps):
+    if parked is not None and through:
         current = _rejoin(parked, current, order)
     split = assign_split(current, recipe.split)
     kept = current.with_columns(split.alias("split"))

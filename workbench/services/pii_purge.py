@@ -34,11 +34,9 @@ from ..recipe import Recipe, run_recipe
 from ..steps.base import ProgressCallback
 from ..steps.pii import keyed
 from ..steps.pii.leak import MIN_VALUE, scrub_quarantine, scrubbed_values, store_findings
-from ..steps.pii.occurrences import index_by_first_word, values_in, word_occurrences
+from ..steps.pii.occurrences import _WORD, index_by_first_word, values_in, word_occurrences
 from .housekeeping import Item, Plan, apply
 from .project import Project
-
-_WORD = keyed._WORD
 
 
 @dataclass
@@ -130,7 +128,7 @@ def purge(project: Project, progress: ProgressCallback | None = None,
     values |= set(store.pii.pseudonym_originals())
     pseudonyms = len(store.pii.pseudonyms())
 
-    before = [s for s in project.snapshots()]
+    before = project.snapshots()
     steps = recipe.to_dict()["steps"][:at + 1]
     snap = project.write_snapshot(
         outcome.kept.drop("split"), step="sealed", parent=None, params={"purged": True},

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -29,10 +28,10 @@ from pathlib import Path
 
 from ...errors import ConfigError
 from ...files import make_dirs, write_atomically
+from .occurrences import _WORD, stands_alone
 
 KEY_ENV = "WORKBENCH_PII_KEY"
 KEY_BYTES = 32
-_WORD = re.compile(r"\w+")
 
 
 def key_path() -> Path:
@@ -148,11 +147,7 @@ class SealedValues:
             candidates = self.by_first.get(self._word(m.group()))
             for lead, length, value_hash, entity in candidates or ():
                 start, end = m.start() - lead, m.start() - lead + length
-                if start < 0 or end > len(text):
-                    continue
-                before = text[start - 1] if start else " "
-                after = text[end] if end < len(text) else " "
-                if before.isalnum() or before == "_" or after.isalnum() or after == "_":
+                if start < 0 or end > len(text) or not stands_alone(text, start, end):
                     continue
                 if self.key.digest(text[start:end]) == value_hash:
                     yield start, end, value_hash, entity

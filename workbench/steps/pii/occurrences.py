@@ -27,13 +27,17 @@ def values_in(index: dict[str, list[str]], words: set[str]) -> Iterator[str]:
         yield from index[word]
 
 
+def stands_alone(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is not part of a longer word (no letter, digit or _ either side)."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
+
+
 def word_occurrences(text: str, value: str) -> Iterator[int]:
     """Where `value` stands in `text` as whole words (not inside a longer word)."""
     start = text.find(value)
     while start != -1:
-        end = start + len(value)
-        before = text[start - 1] if start else " "
-        after = text[end] if end < len(text) else " "
-        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+        if stands_alone(text, start, start + len(value)):
             yield start
         start = text.find(value, start + 1)

@@ -122,10 +122,14 @@ class Pii(Step):
         texts = {(t.record_id, t.turn): t.text for t in turns}
         found = pf.find(turns, scanner, propagate=self.propagate, human=ctx.human, processes=self.processes,
                         report=lambda done, total: ctx.report(done, total, f"{self.name}: scanning"))
-        found += self._purged_values_in(turns, found, ctx)
+        # After a purge: the values it left as keyed hashes, and the key the pseudonym map is kept by.
+        from .keyed import purged_values
+
+        sealed = purged_values(ctx.store) if ctx.store is not None else None
+        found += self._purged_values_in(turns, found, sealed)
         review = pf.apply_review(found, ctx.human, texts)
         stand_ins = StandIns(self.mode, self.pseudonym_style, ctx.store.pii.pseudonyms() if ctx.store else None,
-                             key_of=self._purge_key(ctx))
+                             key_of=sealed.key.digest if sealed is not None and self.mode == "pseudonym" else None)
         rescanned, passes = [], 0
         if self.mode != "drop_row" and self.rescan and review.scrub:
             from .rescan import rescan
@@ -187,14 +191,12 @@ class Pii(Step):
         return StepResult(kept, decisions, stats)
 
 
-    def _purged_values_in(self, turns: list, found: list, ctx: StepContext) -> list:
+    def _purged_values_in(self, turns: list, found: list, sealed: Any) -> list:
         """After a purge, the purged values in the rows imported since that the scan did not find:
         known by their keyed hash only, they are looked up as the leak check looks them up, and
         scrubbed like a value carried from another conversation."""
         from .findings import Finding
-        from .keyed import purged_values
 
-        sealed = purged_values(ctx.store) if ctx.store is not None else None
         if sealed is None or not sealed.scrubbed:
             return []
         taken: dict[tuple[str, int], list[tuple[int, int]]] = {}
@@ -207,16 +209,6 @@ class Pii(Step):
                     out.append(Finding(t.record_id, t.turn, start, end, entity, 1.0, "purged value",
                                        t.text[start:end], "propagated"))
         return out
-
-    def _purge_key(self, ctx: StepContext):
-        """After a purge, the keyed hash the pseudonym map is looked up by (None before one, and in
-        modes that give no pseudonyms)."""
-        if ctx.store is None or self.mode != "pseudonym":
-            return None
-        from .keyed import project_key
-
-        key = project_key(ctx.store.pii.key_id())
-        return key.digest if key is not None else None
 
 
 def plugin_recognizers(registry: Any) -> list[Any]:
