@@ -206,7 +206,14 @@ def test_a_cp1252_file_gives_the_records_of_the_same_text_in_utf8(pairs):
     with written(text.encode("utf-8"), "u8.jsonl") as path:
         utf8 = read_input(path, ImportOptions(format="openai"))
     with written(text.encode("cp1252"), "win.jsonl") as path:
-        legacy = read_input(path, ImportOptions(format="openai"))
+        try:
+            legacy = read_input(path, ImportOptions(format="openai"))
+        except InputError as e:
+            # Bytes that are as much UTF-8 as cp1252 ("\xa0\xc2\x8c") are read as UTF-8, like any file
+            # that is not cp1252 (then no assertion below either); if no row is then readable, the
+            # file is refused, and it says why.
+            assert "not valid UTF-8" in str(e) and not text.isascii()
+            return
     if text.isascii():
         assert legacy.encoding == "utf-8"
     if legacy.encoding == "cp1252":
