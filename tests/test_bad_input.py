@@ -43,7 +43,9 @@ ROW_CASES = {
         orjson.dumps(msgs(("user", "Hi"), ("assistant", "Hello"), ("user", "And?"))),
         ["ends with a user turn", "must end with an assistant reply"],
     ),
-    "unknown role": (orjson.dumps(msgs(("user", "Hi"), ("tool", "{}"), ("assistant", "ok"))), ["'tool'", "role"]),
+    "unknown role": (orjson.dumps(msgs(("user", "Hi"), ("bot", "{}"), ("assistant", "ok"))), ["'bot'", "role"]),
+    "tool result without a call": (orjson.dumps(msgs(("user", "Hi"), ("tool", "{}"), ("assistant", "ok"))),
+                                   ["tool turn", "messages[1]", "does not follow a tool call"]),
     "empty reply": (orjson.dumps(msgs(("user", "Hi"), ("assistant", ""))), ["assistant turn", "empty"]),
     "whitespace reply": (orjson.dumps(msgs(("user", "Hi"), ("assistant", " \n\t "))), ["assistant turn", "empty"]),
     "empty user turn": (orjson.dumps(msgs(("user", "   "), ("assistant", "ok"))), ["user turn", "empty"]),
@@ -116,7 +118,7 @@ def test_sharegpt_unknown_speaker_and_wrong_types(tmp_path):
     good = {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"}]}
     rows = [
         good,
-        {"conversations": [{"from": "human", "value": "Hi"}, {"from": "function_call", "value": "{}"}]},
+        {"conversations": [{"from": "human", "value": "Hi"}, {"from": "narrator", "value": "{}"}]},
         {"conversations": [{"from": "human", "value": 3}, {"from": "gpt", "value": "Hello"}]},
         {"conversations": "Hi"},
         {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": ""}]},
@@ -126,7 +128,7 @@ def test_sharegpt_unknown_speaker_and_wrong_types(tmp_path):
     result = read_input(path)
     assert result.format == "sharegpt" and result.records["source_line"].to_list() == [1, 6]
     reasons = {q["line"]: q["reason"] for q in result.quarantine}
-    assert "'function_call'" in reasons[2] and "conversations[1].from" in reasons[2]
+    assert "'narrator'" in reasons[2] and "conversations[1].from" in reasons[2]
     assert "conversations[0].value is a number" in reasons[3]
     assert "'conversations' is a string" in reasons[4]
     assert "assistant turn (conversations[1].value) is empty" in reasons[5]

@@ -19,6 +19,8 @@ from typing import Any, BinaryIO
 import orjson
 
 USED = frozenset({"messages", "category", "origin"})
+# Row fields the full form maps (tool schemas, media lists): such rows take the general path.
+RICH_FIELDS = frozenset({"tools", "functions", "images", "videos", "audios"})
 SYSTEM, USER, ASSISTANT = "system", "user", "assistant"  # one object each: less memory, faster frames
 META_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 CHUNK = 1 << 24
@@ -95,7 +97,7 @@ def scan(
                 slow(number, line)
             continue
         msgs = row.get("messages") if type(row) is dict else None
-        if type(msgs) is not list or not msgs:
+        if type(msgs) is not list or not msgs or (len(row) > 1 and not RICH_FIELDS.isdisjoint(row)):
             slow(number, line)
             continue
         # No field can be longer than the line that holds it.

@@ -49,7 +49,11 @@ from .interface import (
     Sample,
 )
 from .jsonrows import JsonRowsImporter, json_rows
-from .rows import RecordBuilder, check_messages, check_turn, json_type, label_field, text_field
+from .preference import KTOImporter, PreferenceImporter
+from .problems import json_type, too_long
+from .rows import RecordBuilder, check_turn, label_field, text_field
+from .shapes_in import completion, openai_turns, prompt_turns, sharegpt_turns, turn
+from .turns import media_lists, tool_schemas
 from .source import InputFile
 from .tables import CsvImporter, ParquetImporter, map_row, resolve_mapping
 
@@ -96,22 +100,42 @@ def _joined(row: dict[str, Any], first: str, second: str, limit: int) -> tuple[s
 
 class OpenAIImporter(JsonRowsImporter):
     name = "openai"
-    description = "OpenAI chat JSON/JSONL: messages = [{role, content}, ...]"
-    required_keys = (("messages",),)
-    used = frozenset({"messages", *_LABELS})
+    description = ("OpenAI chat JSON/JSONL: messages = [{role, content, tool_calls}, ...] (+ tools); "
+                   "OpenAI DPO: input, preferred_output, non_preferred_output")
+    required_keys = (("messages",), ("input", "preferred_output", "non_preferred_output"))
+    used = frozenset({"messages", "tools", "functions", *_LABELS})
 
     def convert(self, row: dict[str, Any], options: Any) -> Conversation:
+        limit = options.max_field_chars
+        if "messages" not in row and "preferred_output" in row:
+            return self._preference(row, limit)
         if "messages" not in row:
             raise RowError("field 'messages' is missing")
-        pairs = check_messages(row["messages"], options.max_field_chars)
-        # A turn's weight goes with the turn (RecordBuilder checks it); other fields into meta.
-        extras = [{k: v for k, v in m.items() if k not in ("role", "content", "weight")} for m in row["messages"]]
+        turns, extras = openai_turns(row["messages"], "messages", limit)
         return Conversation(
-            messages=[{"role": r, "content": c, **({"weight": m["weight"]} if "weight" in m else {})}
-                      for (r, c), m in zip(pairs, row["messages"])],
-            used=self.used,
-            where=[f"messages[{i}]" for i in range(len(pairs))],
+            messages=turns,
+            used=self.used | media_lists(row, turns),
+            where=[f"messages[{i}]" for i in range(len(turns))],
             meta={"message_fields": extras} if any(extras) else None,
+            tools=_tools(row),
+            **_labels(row),
+        )
+
+    def _preference(self, row: dict[str, Any], limit: int) -> Conversation:
+        """OpenAI's preference fine-tuning shape."""
+        given = row.get("input")
+        if not isinstance(given, dict):
+            raise RowError(f"field 'input' is {json_type(given)}, expected an object with messages")
+        turns, extras = openai_turns(given.get("messages"), "input.messages", limit)
+        return Conversation(
+            messages=turns, kind="preference",
+            chosen=completion(row["preferred_output"], "preferred_output", limit),
+            rejected=completion(row["non_preferred_output"], "non_preferred_output", limit),
+            used={"input", "preferred_output", "non_preferred_output", *_LABELS},
+            where=[f"input.messages[{i}]" for i in range(len(turns))],
+            meta={**({"message_fields": extras} if any(extras) else {}),
+                  **{f"input.{k}": v for k, v in given.items() if k not in ("messages", "tools")}} or None,
+            tools=_tools(given, "input.tools"),
             **_labels(row),
         )
 
@@ -124,46 +148,61 @@ class OpenAIImporter(JsonRowsImporter):
         return builder.batch(sha256)
 
 
-SHAREGPT_ROLES = {
-    "human": "user",
-    "user": "user",
-    "gpt": "assistant",
-    "assistant": "assistant",
-    "chatgpt": "assistant",
-    "bard": "assistant",
-    "model": "assistant",
-    "system": "system",
-}
+def _tools(row: dict[str, Any], where: str = "field 'tools'") -> str | None:
+    """A row's tool schemas (`tools`, or the legacy `functions`) as canonical JSON text."""
+    if row.get("tools") is not None:
+        return tool_schemas(row["tools"], where)
+    if row.get("functions") is not None:
+        return tool_schemas(row["functions"], "field 'functions'")
+    return None
 
 
 class ShareGPTImporter(JsonRowsImporter):
     name = "sharegpt"
-    description = "ShareGPT JSON/JSONL: conversations = [{from, value}, ...]"
+    description = ("ShareGPT JSON/JSONL: conversations = [{from, value}, ...] (+ function_call/observation, "
+                   "tools, images; chosen/rejected or kto_tag as LLaMA-Factory writes them)")
     required_keys = (("conversations",),)
 
     def convert(self, row: dict[str, Any], options: Any) -> Conversation:
         limit = options.max_field_chars
         if "conversations" not in row:
             raise RowError("field 'conversations' is missing")
-        turns = row["conversations"]
-        if not isinstance(turns, list):
-            raise RowError(f"field 'conversations' is {json_type(turns)}, expected a list of {{from, value}} objects")
         messages, where = _system(row, limit)
-        extras = []
-        for i, turn in enumerate(turns):
-            at = f"conversations[{i}]"
-            role, value = check_turn(turn, at, "from", "value", lambda s: SHAREGPT_ROLES.get(s.strip().lower()),
-                                     ", ".join(SHAREGPT_ROLES))
-            messages.append({"role": role, "content": value})
-            where.append(f"{at}.value")
-            extras.append({k: v for k, v in turn.items() if k not in ("from", "value")})
+        messages = [turn("system", m["content"]) for m in messages]
+        turns, turn_where, extras = sharegpt_turns(row["conversations"], "conversations", limit, check_turn)
+        messages += turns
+        where += turn_where
+        used = {"conversations", "system", "tools", "chosen", "rejected", "kto_tag", *_LABELS}
+        used |= media_lists(row, messages)
+        kind, chosen, rejected, label = _ranked(row, messages, limit)
         return Conversation(
-            messages=messages,
-            used={"conversations", "system", *_LABELS},
+            messages=messages, kind=kind, chosen=chosen, rejected=rejected, label=label,
+            used=used,
             where=where,
             meta={"message_fields": extras} if any(extras) else None,
+            tools=_tools(row),
             **_labels(row),
         )
+
+
+def _ranked(row: dict[str, Any], messages: list[dict[str, Any]], limit: int) -> tuple[str, Any, Any, Any]:
+    """LLaMA-Factory's preference (`chosen`/`rejected` after the prompt) and KTO (`kto_tag` on the
+    whole conversation) rows: (kind, chosen, rejected, label); ("sft", None, None, None) otherwise.
+    `messages` loses its completion for kto."""
+    if "chosen" in row or "rejected" in row:
+        for key in ("chosen", "rejected"):
+            if row.get(key) is None:
+                raise RowError(f"field '{key}' is missing" if key not in row else f"field '{key}' is null")
+        return ("preference", completion(row["chosen"], "chosen", limit, check_turn),
+                completion(row["rejected"], "rejected", limit, check_turn), None)
+    if row.get("kto_tag") is not None:
+        tag = row["kto_tag"]
+        if type(tag) is not bool:
+            raise RowError(f"field 'kto_tag' is {json_type(tag)}, expected true or false")
+        if not messages or messages[-1]["role"] != "assistant":
+            raise RowError("a kto_tag row must end with the assistant reply it judges")
+        return "kto", [messages.pop()], None, tag
+    return "sft", None, None, None
 
 
 class _InstructionImporter(JsonRowsImporter):
@@ -175,20 +214,45 @@ class _InstructionImporter(JsonRowsImporter):
     def convert(self, row: dict[str, Any], options: Any) -> Conversation:
         limit = options.max_field_chars
         messages, where = _system(row, limit)
+        history, history_where = _history(row, limit)
         user, user_from = _joined(row, "instruction", self.context_field, limit)
-        reply = text_field(row, self.reply_field, limit)
-        return Conversation(
-            messages=[*messages, {"role": "user", "content": user}, {"role": "assistant", "content": reply}],
-            used={"instruction", self.context_field, self.reply_field, "system", *_LABELS},
-            where=[*where, user_from, self.reply_field],
-            **_labels(row),
-        )
+        messages = [*messages, *history, {"role": "user", "content": user}]
+        where = [*where, *history_where, user_from]
+        used = {"instruction", self.context_field, self.reply_field, "system", "history", "chosen", "rejected",
+                "kto_tag", *_LABELS}
+        if "chosen" not in row and "rejected" not in row:
+            messages.append({"role": "assistant", "content": text_field(row, self.reply_field, limit)})
+            where.append(self.reply_field)
+        used |= media_lists(row, messages)  # an <image>'s reference becomes its turn's parts
+        kind, chosen, rejected, label = _ranked(row, messages, limit)
+        return Conversation(messages=messages, kind=kind, chosen=chosen, rejected=rejected, label=label,
+                            used=used, where=where, **_labels(row))
+
+
+def _history(row: dict[str, Any], limit: int) -> tuple[list[dict[str, str]], list[str]]:
+    """LLaMA-Factory's `history`: earlier [instruction, response] pairs, as turns before the last."""
+    value = row.get("history")
+    if value is None:
+        return [], []
+    if not isinstance(value, list):
+        raise RowError(f"field 'history' is {json_type(value)}, expected a list of [instruction, response] pairs")
+    turns, where = [], []
+    for i, pair in enumerate(value):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+            raise RowError(f"history[{i}] is not a pair of strings [instruction, response]")
+        for role, text, j in (("user", pair[0], 0), ("assistant", pair[1], 1)):
+            if len(text) > limit:
+                raise too_long(f"history[{i}][{j}]", len(text), limit)
+            turns.append({"role": role, "content": text})
+            where.append(f"history[{i}][{j}]")
+    return turns, where
 
 
 class AlpacaImporter(_InstructionImporter):
     name = "alpaca"
-    description = "Alpaca JSON/JSONL: instruction, input (optional), output"
-    required_keys = (("instruction", "output"),)
+    description = ("Alpaca JSON/JSONL: instruction, input (optional), output (+ history, system, images; "
+                   "chosen/rejected or kto_tag as LLaMA-Factory writes them)")
+    required_keys = (("instruction", "output"), ("instruction", "chosen", "rejected"))
     context_field, reply_field = "input", "output"
 
 
@@ -213,8 +277,17 @@ class PromptCompletionImporter(JsonRowsImporter):
             mapping = resolve_mapping(list(row), options.mapping, RowError, noun="field")
             return map_row(row, mapping, limit, noun="field")
         messages, where = _system(row, limit)
-        prompt = text_field(row, "prompt", limit)
         reply_key = "completion" if "completion" in row else "response"
+        if isinstance(row.get("prompt"), list) or isinstance(row.get(reply_key), list):
+            # TRL's conversational prompt-completion: lists of messages
+            prompt = prompt_turns(row.get("prompt"), "prompt", limit)
+            reply = completion(row.get(reply_key), reply_key, limit)
+            turns = [turn("system", m["content"]) for m in messages] + prompt + reply
+            return Conversation(messages=turns, used={"prompt", reply_key, "system", "tools", *_LABELS},
+                                where=[*where, *(f"prompt[{i}]" for i in range(len(prompt))),
+                                       *(f"{reply_key}[{i}]" for i in range(len(reply)))],
+                                tools=_tools(row), **_labels(row))
+        prompt = text_field(row, "prompt", limit)
         reply = text_field(row, reply_key, limit)
         return Conversation(
             messages=[*messages, {"role": "user", "content": prompt}, {"role": "assistant", "content": reply}],
@@ -229,6 +302,8 @@ BUILTIN_IMPORTERS: tuple[Importer, ...] = (
     ShareGPTImporter(),
     AlpacaImporter(),
     DollyImporter(),
+    KTOImporter(),
+    PreferenceImporter(),
     PromptCompletionImporter(),
     CsvImporter(),
     ParquetImporter(),

@@ -49,12 +49,21 @@ class Conversation:
     name, for each message, the input field it came from, so that reasons point at it.
     """
 
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     category: str | None = None
     origin: str | None = None
     used: frozenset[str] | set[str] | tuple[str, ...] = frozenset()
     where: list[str] | None = None
     meta: dict[str, Any] | None = None
+    # The record's full form (docs/record-form.md): a message may carry tool_calls,
+    # tool_call_id, name, weight and parts besides role and content (role "tool" too); `kind`
+    # "preference" puts the prompt in messages and the completions in chosen/rejected, "kto" the
+    # completion in chosen and its judgement in label; `tools` is JSON text of the tool schemas.
+    kind: str = "sft"
+    chosen: list[dict[str, Any]] | None = None
+    rejected: list[dict[str, Any]] | None = None
+    label: bool | None = None
+    tools: str | None = None
 
 
 @dataclass

@@ -15,31 +15,16 @@ from typing import Any
 import orjson
 import polars as pl
 
-from ..records import conform, empty_frame
+from ..records import SCHEMA, conform, empty_frame
 from ._chatlines import Columns, to_frame
 from .interface import Conversation, ImportBatch, RowError
 from .jsoncheck import nul_problem
+from .kinds import check_record, is_rich, rich_id
+from .problems import json_type, too_long
 
 ROLES = ("system", "user", "assistant")
 RAW_CHARS = 200
 _META_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a value's type, as a user reads it in their file."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
 
 
 def raw_text(raw: Any) -> str:
@@ -56,13 +41,6 @@ def raw_text(raw: Any) -> str:
         except (TypeError, orjson.JSONEncodeError):
             text = repr(raw)[: RAW_CHARS * 4]
     return text.rstrip("\r\n")[:RAW_CHARS]
-
-
-def too_long(where: str, length: int, limit: int) -> RowError:
-    return RowError(
-        f"{where} is {length:,} characters long, over the limit of {limit:,} characters; "
-        f"raise max_field_chars in the import options if fields this long are intended"
-    )
 
 
 def text_field(row: dict[str, Any], key: str, limit: int, *, required: bool = True) -> str | None:
@@ -192,6 +170,7 @@ class RecordBuilder(Columns):
         self.default_origin: str = options.default_origin
         self.quarantine: list[dict[str, Any]] = []
         self.parts: list[pl.DataFrame] = []  # records read elsewhere (worker processes), in order
+        self.rich: list[dict[str, Any]] = []  # records in the full form, as whole rows
         self.unordered = False
         self.weights: dict[int, list[int | None]] = {}  # record index -> its turns' weights, where given
         # Rows of a JSON document are numbered by element (a record's source_line); a rejected
@@ -207,6 +186,8 @@ class RecordBuilder(Columns):
 
     def add(self, line: int, conv: Conversation, row: dict[str, Any] | None, raw: Any) -> bool:
         """Validate a mapped row and keep it, or quarantine it with the reason. True if kept."""
+        if is_rich(conv):
+            return self._add_rich(line, conv, row, raw)
         try:
             pairs = check_messages(conv.messages, self.limit, path="messages")
             check_turns(pairs, self.limit, conv.where)
@@ -219,6 +200,21 @@ class RecordBuilder(Columns):
             self.reject(line, str(e), raw)
             return False
         self.keep(line, pairs, category, origin, meta, weights)
+        return True
+
+    def _add_rich(self, line: int, conv: Conversation, row: dict[str, Any] | None, raw: Any) -> bool:
+        """A row in the full form (tool calls, parts, another kind): kept as a whole row."""
+        try:
+            record = check_record(conv, self.limit)
+            category = _label(conv.category, "category")
+            origin = _label(conv.origin, "origin") or self.default_origin
+            meta = meta_json(row, conv.used, self.limit, conv.meta)
+            _check_nul([], None, category, origin, meta)
+        except RowError as e:
+            self.reject(line, str(e), raw)
+            return False
+        self.rich.append({"id": rich_id(record), "category": category, "origin": origin, "source_file": self.file,
+                          "source_line": line, "meta": meta, **record})
         return True
 
     def keep(self, line: int, pairs: Sequence[tuple[str, str]], category: str | None, origin: str, meta: str,
@@ -237,16 +233,18 @@ class RecordBuilder(Columns):
         self.metas.append(meta)
 
     def __len__(self) -> int:
-        return len(self.ids) + sum(part.height for part in self.parts)
+        return len(self.ids) + sum(part.height for part in self.parts) + len(self.rich)
 
     def frame(self) -> pl.DataFrame:
         own = to_frame(self, self.file, self._flat_weights()) if self.ids else None
-        frames = [f for f in [own, *self.parts] if f is not None]
+        frames = [conform(f) for f in [own, *self.parts] if f is not None]  # with the later columns
+        if self.rich:
+            frames.append(pl.DataFrame(self.rich, schema=SCHEMA))
         if not frames:
             return empty_frame()
         df = pl.concat(frames, how="vertical", rechunk=False) if len(frames) > 1 else frames[0]
-        df = conform(df)  # the columns a fast path does not fill (record kinds, turn extras) too
-        return df.sort("source_line", maintain_order=True) if self.unordered else df
+        mixed = self.rich and len(frames) > 1
+        return df.sort("source_line", maintain_order=True) if self.unordered or mixed else df
 
     def _flat_weights(self) -> list[int | None] | None:
         """One weight (or None) per turn of the flat lists, when any record gave one."""
@@ -268,13 +266,13 @@ class RecordBuilder(Columns):
 def turn_weights(messages: Sequence[Any], where: Sequence[str] | None) -> list[int | None] | None:
     """Each turn's `weight` (None: not given), or None when no turn has one. OpenAI's fine-tuning
     format gives assistant turns a weight of 0 (context, not trained on) or 1."""
-    if not any(isinstance(m, dict) and "weight" in m for m in messages):
+    if not any(isinstance(m, dict) and m.get("weight") is not None for m in messages):
         return None
     out: list[int | None] = []
     for i, m in enumerate(messages):
         w = m.get("weight") if isinstance(m, dict) else None
         label = where[i] if where and i < len(where) else f"turn {i + 1}"
-        if isinstance(m, dict) and "weight" in m:
+        if isinstance(m, dict) and w is not None:
             if type(w) is not int or w not in (0, 1):
                 shown = w if type(w) in (int, float) else json_type(w)
                 raise RowError(f"{label}.weight is {shown}; expected 0 or 1")
