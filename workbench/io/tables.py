@@ -25,9 +25,14 @@ import orjson
 
 from .interface import BaseImporter, Conversation, ImportBatch, RowError, Sample
 from .jsoncheck import NUL, nul_problem
-from .rows import RecordBuilder, check_messages, json_type, label_field
+from .problems import json_type
+from .rows import RecordBuilder, check_messages, label_field
+from .shapes_in import openai_turns
 from .source import InputFile
 
+# What workbench's Parquet export writes besides messages (docs/record-form.md).
+RECORD_FORM_COLUMNS = ("kind", "chosen", "rejected", "label", "tools")
+FULL_FORM_FIELDS = ("tool_calls", "tool_call_id", "name", "weight", "parts")
 KEYS = ("messages", "prompt", "context", "response", "system", "category", "origin", "id")
 
 # Well-known column names for each canonical key, most specific first.
@@ -117,9 +122,11 @@ def map_row(row: dict[str, Any], mapping: dict[str, str], limit: int, noun: str 
                 raise RowError(f"{noun} '{col}' (messages) is not valid JSON: {where}") from None
         elif value is None:
             raise RowError(f"{noun} '{col}' (messages) is empty")
-        pairs = check_messages(value, limit, path=col)
-        messages = [{"role": r, "content": c} for r, c in pairs]
-        where = [f"{col}[{i}]" for i in range(len(pairs))]
+        messages = full_form_turns(value)
+        if messages is None:
+            pairs = check_messages(value, limit, path=col)
+            messages = [{"role": r, "content": c} for r, c in pairs]
+        where = [f"{col}[{i}]" for i in range(len(messages))]
     else:
         messages, where = [], []
         system = text("system", False)
@@ -137,6 +144,29 @@ def map_row(row: dict[str, Any], mapping: dict[str, str], limit: int, noun: str 
     labels = {key: label_field(row, mapping[key]) if key in mapping else None for key in ("category", "origin")}
     meta = {"id": row[mapping["id"]]} if "id" in mapping else None
     return Conversation(messages=messages, used=used | {mapping.get("id")}, where=where, meta=meta, **labels)
+
+
+def full_form_turns(value: Any) -> list[dict[str, Any]] | None:
+    """Turns in the full form (docs/record-form.md), as workbench's Parquet export writes them
+    (tool calls and parts as JSON text), or in OpenAI's (tool_calls as a list, content parts);
+    None for plain {role, content} turns, which check_messages reads."""
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        return None
+    if not any(t.get("role") == "tool" or any(t.get(k) is not None for k in FULL_FORM_FIELDS) or
+               not isinstance(t.get("content"), str) for t in value):
+        return None
+    if all(t.get(k) is None or isinstance(t.get(k), str) for t in value for k in ("tool_calls", "parts")) and \
+            all(isinstance(t.get("content"), str) for t in value):
+        return [{**dict.fromkeys(FULL_FORM_FIELDS), **t} for t in value]  # the canonical form already
+    return openai_turns(value, "messages", sys.maxsize)[0]
+
+
+def with_record_form(conv: Conversation, row: dict[str, Any]) -> Conversation:
+    """A row of workbench's own Parquet export: its kind, completions, label and tools."""
+    conv.kind = row.get("kind") or "sft"
+    conv.chosen, conv.rejected, conv.label, conv.tools = (row.get(k) for k in ("chosen", "rejected", "label", "tools"))
+    conv.used = set(conv.used) | set(RECORD_FORM_COLUMNS)
+    return conv
 
 
 def nul_cell(row: dict[str, Any]) -> str | None:
@@ -297,5 +327,7 @@ class ParquetImporter(BaseImporter):
             if problem:
                 builder.reject(number, problem, row)
                 continue
+            if "kind" in df.columns:
+                conv = with_record_form(conv, row)
             builder.add(number, conv, row, row)
         return builder.batch()
