@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from workbench.records import SCHEMA  # noqa: E402
+from workbench.records import conform  # noqa: E402
 from workbench.steps.base import StepContext  # noqa: E402
 from workbench.steps.dedup.near import NearDedup  # noqa: E402
 
@@ -132,7 +132,7 @@ def true_jaccard(tokens: list[list[int]], pairs) -> np.ndarray:
 def records_frame(texts: list[str]) -> pl.DataFrame:
     """Single-turn records: the document as the user turn (compared with fields = "user")."""
     frame = pl.DataFrame({"text": texts}).with_row_index("i")
-    return frame.select(
+    return conform(frame.select(
         pl.format("doc{}", pl.col("i")).alias("id"),
         pl.concat_list(
             pl.struct(pl.lit("user").alias("role"), pl.col("text").alias("content")),
@@ -143,7 +143,7 @@ def records_frame(texts: list[str]) -> pl.DataFrame:
         pl.lit("bench.jsonl").alias("source_file"),
         (pl.col("i") + 1).cast(pl.Int64).alias("source_line"),
         pl.lit("{}").alias("meta"),
-    ).cast(SCHEMA)
+    ))
 
 
 # -- the two sides ----------------------------------------------------------------------------

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import polars as pl
 
-ROLES = ("system", "user", "assistant")
+ROLES = ("system", "user", "assistant", "tool")
 
 # How reports, exports and screens name the category of rows that have none.
 UNLABELLED = "(unlabelled)"
@@ -122,14 +122,135 @@ def plain_turns(column: str = "messages") -> pl.Expr:
     return pl.col(column).list.eval(pl.struct(turn.field("role"), turn.field("content"))).alias(column)
 
 
-def conversation_text(df: pl.DataFrame, roles: Sequence[str] | None = None) -> pl.Series:
-    """One string per record: the turns (optionally only some roles) joined by newlines."""
+# -- the text the steps see ------------------------------------------------------------------
+# Dedup, PII, balance and the review screens see a record's whole text: every turn of
+# `messages`, then `chosen`, then `rejected`; a turn's tool calls as `name(arguments)` after its
+# content, a tool's result as its turn's content. A plain record (turns of role and content
+# only) is read by vectorized expressions; only rows with more (tool calls, completions, a
+# label: `rich_rows`) are read turn by turn in Python.
+TEXT_COLUMNS = ("messages", "chosen", "rejected")
+
+
+def parse_tool_calls(raw: str | None) -> list[dict[str, Any]] | None:
+    """A turn's `tool_calls` as a list of {id, name, arguments}; None for none or a text that is
+    not a JSON list of objects."""
+    if not raw:
+        return None
+    try:
+        calls = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls):
+        return None
+    return calls
+
+
+def call_text(call: Mapping[str, Any]) -> str:
+    """One tool call as the steps read it: `name(arguments)`."""
+    args = call.get("arguments")
+    if args is None:
+        args = ""
+    elif not isinstance(args, str):
+        args = orjson.dumps(args).decode()
+    return f"{call.get('name') or ''}({args})"
+
+
+def turn_text(turn: Mapping[str, Any]) -> str:
+    """A turn's content, then each of its tool calls as name(arguments), one a line."""
+    content = turn.get("content") or ""
+    raw = turn.get("tool_calls")
+    if not raw:
+        return content
+    calls = parse_tool_calls(raw)
+    pieces = [call_text(c) for c in calls] if calls is not None else [raw]
+    return "\n".join([content, *pieces] if content else pieces)
+
+
+def record_turns(row: Mapping[str, Any]) -> Iterator[tuple[str, int, Mapping[str, Any]]]:
+    """(column, index, turn) for every turn of messages, then chosen, then rejected."""
+    for column in TEXT_COLUMNS:
+        for i, turn in enumerate(row.get(column) or ()):
+            yield column, i, turn
+
+
+def record_text(row: Mapping[str, Any], roles: Sequence[str] | None = None, tagged: bool = False) -> str:
+    """A record's whole text, one turn a line (`roles`: only turns of those roles).
+
+    `tagged` puts each turn's role before it ("user: ...", "chosen assistant: ...") and, for the
+    whole record, its label last: the form exact duplicates are compared in."""
+    lines = []
+    for column, _, turn in record_turns(row):
+        role = turn.get("role") or ""
+        if roles is not None and role not in roles:
+            continue
+        text = turn_text(turn)
+        if tagged:
+            text = f"{role}: {text}" if column == "messages" else f"{column} {role}: {text}"
+        lines.append(text)
+    if tagged and roles is None and row.get("label") is not None:
+        lines.append(f"label: {str(row['label']).lower()}")
+    return "\n".join(lines)
+
+
+def _has_field(dtype: pl.DataType, name: str) -> bool:
+    return isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct) \
+        and any(f.name == name for f in dtype.inner.fields)
+
+
+def rich_rows(df: pl.DataFrame) -> pl.Series | None:
+    """Which rows hold text beyond their turns' contents (tool calls, chosen or rejected turns, a
+    label), as a boolean mask; None when no row does (the fast path of every text view)."""
+    masks = [df.get_column(c).is_not_null() for c in ("chosen", "rejected", "label")
+             if c in df.columns and df.get_column(c).null_count() < df.height]
+    if "messages" in df.columns and _has_field(df.schema["messages"], "tool_calls"):
+        calls = df.get_column("messages").explode().struct.field("tool_calls")
+        if calls.null_count() < calls.len():
+            masks.append(df.select(pl.col("messages").list.eval(
+                pl.element().struct.field("tool_calls").is_not_null()).list.any().fill_null(False)).to_series())
+    if not masks:
+        return None
+    mask = masks[0]
+    for m in masks[1:]:
+        mask = mask | m
+    return mask if mask.any() else None
+
+
+def with_rich_rows(values: pl.Series, df: pl.DataFrame, value: Callable[[dict[str, Any]], Any],
+                   mask: pl.Series | None = None) -> pl.Series:
+    """`values` (one per row of df, from the fast path) with the rich rows' values replaced by
+    value(row), row a dict of the text columns and label (`mask`: rich_rows(df) if known)."""
+    mask = rich_rows(df) if mask is None else mask
+    if mask is None:
+        return values
+    columns = [c for c in (*TEXT_COLUMNS, "label") if c in df.columns]
+    rows = df.select(columns).filter(mask).iter_rows(named=True)
+    patch = pl.Series([value(row) for row in rows], dtype=values.dtype)
+    return values.clone().scatter(mask.arg_true(), patch)
+
+
+def _role_filtered(roles: Sequence[str] | None) -> pl.Expr:
     msgs = pl.col("messages")
     if roles is not None:
         msgs = msgs.list.eval(pl.element().filter(pl.element().struct.field("role").is_in(list(roles))))
-    return df.select(
-        msgs.list.eval(pl.element().struct.field("content")).list.join("\n").alias("text")
+    return msgs
+
+
+def conversation_text(df: pl.DataFrame, roles: Sequence[str] | None = None) -> pl.Series:
+    """One string per record: its whole text (see record_text), optionally only some roles'
+    turns, one turn a line."""
+    text = df.select(
+        _role_filtered(roles).list.eval(pl.element().struct.field("content")).list.join("\n").alias("text")
     ).to_series()
+    return with_rich_rows(text, df, lambda row: record_text(row, roles))
+
+
+def text_lengths(df: pl.DataFrame) -> pl.Series:
+    """Characters of each record's text: the turns' contents (and, in rich rows, tool calls)."""
+    lengths = df.select(
+        pl.col("messages").list.eval(pl.element().struct.field("content").str.len_chars()).list.sum()
+        .fill_null(0).cast(pl.Int64)
+    ).to_series()
+    return with_rich_rows(lengths, df, lambda row: sum(len(turn_text(t)) for _, _, t in record_turns(row)))
 
 
 # Whitespace runs that need rewriting: a non-space whitespace character, or a space followed by
@@ -140,19 +261,23 @@ _WHITESPACE_RUNS = r"(?:[^\S ]\s*| \s+)"
 def normalized_texts(df: pl.DataFrame, roles: Sequence[str] | None = None) -> pl.Series:
     """normalize_text of each record's role-tagged turns, vectorized: NFKC, lower case, one space.
 
+    Rich rows are tagged as record_text(tagged=True) writes them, so a preference pair differs
+    from another in any of its turns, and a KTO row from another in its label.
     NFKC is the identity on ASCII, and polars' normalize is the slow part, so only rows with
     non-ASCII characters go through it. Lower-casing uses full Unicode case mapping; it differs
     from str.casefold() only for a handful of characters, of which German sharp s is mapped here.
     """
-    msgs = pl.col("messages")
-    if roles is not None:
-        msgs = msgs.list.eval(pl.element().filter(pl.element().struct.field("role").is_in(list(roles))))
-    joined = msgs.list.eval(
+    joined = _role_filtered(roles).list.eval(
         pl.concat_str(
             [pl.element().struct.field("role"), pl.lit(": "), pl.element().struct.field("content")]
         )
     ).list.join("\n")
-    text = df.select(joined.alias("text")).with_row_index("pos")
+    text = df.select(joined.alias("text"))
+    mask = rich_rows(df)
+    if mask is not None:
+        text = pl.DataFrame({"text": with_rich_rows(text.to_series(), df,
+                                                    lambda row: record_text(row, roles, tagged=True), mask)})
+    text = text.with_row_index("pos")
     wide = pl.col("text").str.len_bytes() != pl.col("text").str.len_chars()
     non_ascii = text.filter(wide)
     if non_ascii.height:

@@ -48,7 +48,7 @@ def input_format_option(command):
     command = click.option("--format", "legacy_format", default=None, hidden=True, metavar="NAME")(command)
     return click.option(
         "--input-format", "fmt", default=None, metavar="NAME",
-        help="Input format when auto-detection cannot tell: openai, sharegpt, alpaca, dolly, "
+        help="Input format when auto-detection cannot tell: openai, sharegpt, alpaca, dolly, preference, kto, "
              "prompt_completion, csv, parquet.")(command)
 
 
@@ -117,7 +117,14 @@ def import_(project: Path, files: tuple[Path, ...], force: bool, fmt: str | None
                    "current folder) is refused and left as it is.")
 @click.option("--force", is_flag=True, help="Replace the previous workbench export in --out without asking.")
 @click.option("--format", "out_format", default="openai", show_default=True,
-              help="Train/holdout format: openai, sharegpt, alpaca, parquet (or a plugin's).")
+              help="Train/holdout format: openai, sharegpt, alpaca, trl, parquet (or a plugin's). Rows a format "
+                   "cannot hold (e.g. tool calls in alpaca) are listed in removed.jsonl with the reason.")
+@click.option("--kind", type=click.Choice(["sft", "preference", "kto"]), default=None,
+              help="The kind of record to write (an export writes one). Default: the only kind the rows have; "
+                   "rows of several kinds need --kind.")
+@click.option("--dataset-info", is_flag=True,
+              help="Also write LLaMA-Factory's dataset_info.json for train and holdout (with --format sharegpt "
+                   "or alpaca).")
 @click.option("--with-meta", is_flag=True, help="Add id, category, origin and meta (the input fields no importer mapped, as a JSON "
               "string) to each row.")
 @click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
@@ -134,13 +141,16 @@ def import_(project: Path, files: tuple[Path, ...], force: bool, fmt: str | None
               help="--shared: make the export readable by everyone on this machine (folders 0755, files 0644), "
                    "e.g. to hand it to a training cluster. --private: readable by you only (0700, 0600). "
                    "Default: the project's [export] shared setting in workbench.toml, else private.")
-def export(project: Path | None, out: Path | None, force: bool, out_format: str, with_meta: bool,
-           inputs: tuple[Path, ...], recipe_path: Path | None, fmt: str | None,
+def export(project: Path | None, out: Path | None, force: bool, out_format: str, kind: str | None,
+           dataset_info: bool, with_meta: bool, inputs: tuple[Path, ...], recipe_path: Path | None, fmt: str | None,
            mapping: tuple[str, ...], quiet: bool, allow_leaks: bool, shared: bool | None) -> None:
     """Run the recipe headless and write train/holdout files, removed rows, report and data card."""
     from ..export.folder import OutputRefused
     from ..services.headless import export_files, export_project, export_target
 
+    if dataset_info and out_format not in ("sharegpt", "alpaca"):
+        raise click.UsageError(f"--dataset-info goes with --format sharegpt or alpaca (LLaMA-Factory's), "
+                               f"not {out_format}")
     if inputs:
         if project is not None:
             raise click.UsageError("give either a PROJECT or --input files, not both")
@@ -172,11 +182,12 @@ def export(project: Path | None, out: Path | None, force: bool, out_format: str,
             if inputs:
                 result = export_files(inputs, out, recipe_path=recipe_path, options=_options(fmt, mapping),
                                       out_format=out_format, with_meta=with_meta, progress=progress,
-                                      echo=warn, allow_leaks=allow_leaks, replace=replace, shared=bool(shared))
+                                      echo=warn, allow_leaks=allow_leaks, replace=replace, shared=bool(shared),
+                                      kind=kind, dataset_info=dataset_info)
             else:
                 result = export_project(project or Path("."), out, out_format=out_format, with_meta=with_meta,
                                         progress=progress, echo=warn, allow_leaks=allow_leaks,
-                                        replace=replace, shared=shared)
+                                        replace=replace, shared=shared, kind=kind, dataset_info=dataset_info)
     except OSError as e:  # a full disk or a folder that turned read-only: a message, not a traceback
         raise WorkbenchError(f"{out or 'the export'}: the export could not be written: {e}") from None
     r = result.report
@@ -184,6 +195,13 @@ def export(project: Path | None, out: Path | None, force: bool, out_format: str,
         f"exported [bold]{r['splits']['train']:,}[/] train and [bold]{r['splits']['holdout']:,}[/] holdout rows "
         f"to {result.out_dir}; {r['removed']['total']:,} removed, {r['quarantined']:,} quarantined"
     )
+    left_out = sum((r["removed"].get("cannot_hold") or {}).values())
+    if left_out:
+        console.print(f"[yellow]{left_out:,} rows the {r['format']} format cannot hold were left out (listed in "
+                      "removed.jsonl, reason format_cannot_hold, with the format that can hold them)[/]")
+    for other, n in (r.get("other_kinds") or {}).items():
+        console.print(f"note: {n:,} {other} rows not written: this export writes {r['kind']} rows; "
+                      f"--kind {other} exports them", markup=False, highlight=False, soft_wrap=True)
     weights = r.get("turn_weights")
     if weights and not weights["written"]:
         console.print(f"[yellow]{weights['rows']:,} rows weight their turns, which the {r['format']} format cannot "

@@ -242,7 +242,8 @@ def report(project: Path | None, out: Path, force: bool) -> None:
 @click.option("--comparison", default=None, metavar="NAME", help="Only this comparison set (default: every vote).")
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 def export_preferences(project: Path | None, out: Path, comparison: str | None, force: bool) -> None:
-    """Write the decisive votes as preference pairs for TRL's DPO trainer (conversational format)."""
+    """Write the decisive votes as preference pairs for TRL's DPO trainer (conversational format): the rows
+    `workbench export --format trl --kind preference` writes."""
     from ..evaluate.judgements import export_preferences as run_export
 
     _refuse_to_overwrite([out], force)

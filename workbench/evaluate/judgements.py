@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..errors import InputError, WorkbenchError
+from ..io.out_shapes import trl_preference_row
 from ..store import Store
 
 WINNERS = ("a", "b", "tie", "both_bad")
@@ -190,8 +193,9 @@ def preference_rows(store: Store, comparison: str | None = None) -> tuple[list[d
         if prompt is None:
             raise WorkbenchError(f"pair {v['pair_id']}: its prompt {v['prompt_id']} is not in the store")
         chosen, rejected = (v["reply_a"], v["reply_b"]) if v["winner"] == "a" else (v["reply_b"], v["reply_a"])
-        rows.append({"prompt": prompt["messages"], "chosen": [{"role": "assistant", "content": chosen}],
-                     "rejected": [{"role": "assistant", "content": rejected}]})
+        # The row `workbench export --format trl` writes for a preference record: one kind, one shape.
+        rows.append(trl_preference_row(prompt["messages"], [{"role": "assistant", "content": chosen}],
+                                       [{"role": "assistant", "content": rejected}]))
         directions.setdefault(v["pair_id"], set()).add(v["winner"])
     summary.written = len(rows)
     summary.split_pairs = sum(1 for d in directions.values() if len(d) > 1)
@@ -199,7 +203,8 @@ def preference_rows(store: Store, comparison: str | None = None) -> tuple[list[d
 
 
 def export_preferences(store: Store, out: Path, comparison: str | None = None) -> PreferenceSummary:
-    """Write the decisive votes as TRL conversational preference JSONL, atomically."""
+    """Write the decisive votes as TRL conversational preference JSONL (what `workbench export
+    --format trl --kind preference` writes), atomically."""
     out = Path(out)
     rows, summary = preference_rows(store, comparison)
     if out.exists() and out.is_dir():
@@ -209,9 +214,9 @@ def export_preferences(store: Store, out: Path, comparison: str | None = None) -
     make_dirs(out.parent)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:  # readable by the user only, as an export is by default
-        with open(tmp, "w", encoding="utf-8", newline="\n", opener=private_opener) as f:
+        with open(tmp, "wb", opener=private_opener) as f:
             for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                f.write(orjson.dumps(row) + b"\n")
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, out)

@@ -9,15 +9,19 @@ def data_card(report: dict[str, Any]) -> str:
     """A human-readable summary of report.json (without the time stamp)."""
     title = report.get("project") or "dataset"
     total = report["splits"]["train"] + report["splits"]["holdout"]
+    cannot_hold = report["removed"].get("cannot_hold") or {}
+    left_out = sum(cannot_hold.values())
     lines = [
         f"# Data card: {title}",
         "",
         f"Exported by workbench {report['workbench_version']} in `{report['format']}` format. "
         f"{total:,} examples: {report['splits']['train']:,} for training and "
         f"{report['splits']['holdout']:,} held out (never trained on), from {report['rows_in']:,} "
-        f"imported rows; {report['removed']['total']:,} removed by the recipe and "
-        f"{report['quarantined']:,} unreadable input rows quarantined.",
+        f"imported rows; {report['removed']['total'] - left_out:,} removed by the recipe"
+        + (f", {left_out:,} left out because the `{report['format']}` format cannot hold them" if left_out else "")
+        + f" and {report['quarantined']:,} unreadable input rows quarantined.",
         "",
+        *_kind_lines(report, cannot_hold),
         "## Sources",
         "",
         "| file | format | rows | quarantined | sha256 |",
@@ -63,6 +67,24 @@ def data_card(report: dict[str, Any]) -> str:
               f"- input hash: `{report['input_hash']}`",
               f"- recipe hash: `{report['recipe_hash']}`", ""]
     for name, f in report["files"].items():
-        lines.append(f"- `{name}`: {f['rows']:,} rows, sha256 `{f['sha256']}`")
+        rows = f"{f['rows']:,} rows, " if "rows" in f else ""
+        lines.append(f"- `{name}`: {rows}sha256 `{f['sha256']}`")
     lines.append("")
     return "\n".join(lines)
+
+
+def _kind_lines(report: dict[str, Any], cannot_hold: dict[str, int]) -> list[str]:
+    """The record kind written, rows of other kinds, and the rows the format cannot hold (nothing
+    for an export of sft rows that wrote every row)."""
+    kind, others = report.get("kind", "sft"), report.get("other_kinds") or {}
+    lines: list[str] = []
+    if kind != "sft" or others:
+        lines += [f"Record kind: `{kind}`"
+                  + ("." if not others else "; not written, being of other kinds: "
+                     + ", ".join(f"{n:,} {k} (`--kind {k}`)" for k, n in others.items()) + "."), ""]
+    if cannot_hold:
+        lines += [f"## Rows the `{report['format']}` format cannot hold", "",
+                  "Listed in `removed.jsonl` (step `export`, reason `format_cannot_hold`):", ""]
+        lines += [f"- {n:,} × {reason}" for reason, n in cannot_hold.items()]
+        lines.append("")
+    return lines

@@ -23,6 +23,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ import polars as pl
 from .. import __version__
 from ..errors import WorkbenchError
 from ..files import PRIVATE_DIR, PRIVATE_FILE, SHARED_DIR, SHARED_FILE, make_dirs, set_tree_modes
+from ..io.out_select import ExportSelection, cannot_hold_counts, choose_kind, removed_rows, split_held
 from ..recipe import Recipe, RecipeOutcome
 from ..records import UNLABELLED
 from .card import data_card
@@ -83,14 +85,18 @@ class ExportResult:
 def write_export(outcome: RecipeOutcome, out_dir: str | Path, info: ExportInfo, exporter: Any,
                  with_meta: bool = False,
                  check: Callable[[Path, dict[str, Any]], None] | None = None, *,
-                 replace: bool = False, protected: Iterable[Protected] = (), shared: bool = False) -> ExportResult:
+                 replace: bool = False, protected: Iterable[Protected] = (), shared: bool = False,
+                 kind: str | None = None, dataset_info: bool = False) -> ExportResult:
     """Write the export into a temporary folder and rename it into place. `check(folder, report)`
     runs on the written files before the report and the data card (the PII leak check adds its
     section to the report there). A previous export at `out_dir` is replaced only with `replace`;
     what `check_out_dir` refuses is never touched. The export is readable by the user only, or
-    with `shared` by everyone."""
+    with `shared` by everyone. It writes the records of one `kind` (default: the only kind the
+    kept records have; MixedKinds when they have several), and with `dataset_info` LLaMA-Factory's
+    dataset_info.json."""
     out_dir = Path(out_dir)
     protected = list(protected)
+    selection = ExportSelection(*choose_kind(outcome.kept, kind), dataset_info=dataset_info)  # before any change
     dir_mode, file_mode = (SHARED_DIR, SHARED_FILE) if shared else (PRIVATE_DIR, PRIVATE_FILE)
     previous = ensure_out_dir(out_dir, protected, replace)
     try:
@@ -107,8 +113,8 @@ def write_export(outcome: RecipeOutcome, out_dir: str | Path, info: ExportInfo, 
     try:
         ext = exporter.extension
         _write_marker(tmp, [f"train.{ext}", f"holdout.{ext}", "removed.jsonl", "quarantine.jsonl",
-                            "DATA_CARD.md", "report.json"])
-        report = _write_files(outcome, tmp, info, exporter, with_meta, check)
+                            "DATA_CARD.md", "report.json", *(["dataset_info.json"] if dataset_info else [])])
+        report = _write_files(outcome, tmp, info, exporter, with_meta, check, selection)
         set_tree_modes(tmp, dir_mode, file_mode)  # what the exporters wrote has the umask's modes
         _move_into_place(tmp, out_dir, previous, protected)
     except BaseException:
@@ -121,8 +127,14 @@ def write_export(outcome: RecipeOutcome, out_dir: str | Path, info: ExportInfo, 
 
 
 def _write_files(outcome: RecipeOutcome, folder: Path, info: ExportInfo, exporter: Any,
-                 with_meta: bool, check: Callable[[Path, dict[str, Any]], None] | None) -> dict[str, Any]:
-    kept = outcome.kept
+                 with_meta: bool, check: Callable[[Path, dict[str, Any]], None] | None,
+                 selection: ExportSelection) -> dict[str, Any]:
+    kept, dropped = split_held(outcome.kept.filter(pl.col("kind") == selection.kind), exporter)
+    if dropped.height:
+        selection.cannot_hold = cannot_hold_counts(dropped)
+        extra = removed_rows(dropped, exporter.name).select(outcome.removed.columns)
+        outcome = replace_fields(outcome, removed=pl.concat([outcome.removed, extra], how="vertical_relaxed"))
+    outcome = replace_fields(outcome, kept=kept)
     names = {}
     for split in ("train", "holdout"):
         name = f"{split}.{exporter.extension}"
@@ -143,8 +155,13 @@ def _write_files(outcome: RecipeOutcome, folder: Path, info: ExportInfo, exporte
     files[names["holdout"]]["rows"] = int((kept.get_column("split") == "holdout").sum())
     files["removed.jsonl"]["rows"] = outcome.removed.height
     files["quarantine.jsonl"]["rows"] = len(info.quarantine)
+    if selection.dataset_info:
+        from ..io.out_dataset_info import FILE_NAME, write_dataset_info
 
-    report = build_report(outcome, info, exporter.name, with_meta, files)
+        write_dataset_info(folder, names, exporter.name, selection.kind, info.project)
+        files[FILE_NAME] = {"sha256": sha256_file(folder / FILE_NAME)}
+
+    report = build_report(outcome, info, exporter.name, with_meta, files, selection)
     if check is not None:
         check(folder, report)
     deterministic = {k: v for k, v in report.items() if k != "created_at"}
@@ -155,7 +172,7 @@ def _write_files(outcome: RecipeOutcome, folder: Path, info: ExportInfo, exporte
 
 
 def build_report(outcome: RecipeOutcome, info: ExportInfo, fmt: str, with_meta: bool,
-                 files: dict[str, Any]) -> dict[str, Any]:
+                 files: dict[str, Any], selection: ExportSelection | None = None) -> dict[str, Any]:
     kept = outcome.kept
     categories: dict[str, dict[str, int]] = {}
     counts = (kept.select(pl.col("category").fill_null(UNLABELLED), "split")
@@ -174,6 +191,8 @@ def build_report(outcome: RecipeOutcome, info: ExportInfo, fmt: str, with_meta: 
         "project": info.project,
         "snapshot": info.snapshot_id,
         "format": fmt,
+        "kind": selection.kind if selection else "sft",
+        "other_kinds": dict(selection.other_kinds) if selection else {},
         "with_meta": with_meta,
         "input_hash": info.input_hash,
         "recipe_hash": info.recipe.hash,
@@ -184,7 +203,8 @@ def build_report(outcome: RecipeOutcome, info: ExportInfo, fmt: str, with_meta: 
         "quarantined": len(info.quarantine),
         "steps": [s.to_dict() for s in outcome.steps],
         "removed": {"total": removed.height, "by_step": dict(sorted(by_step.items())),
-                    "by_reason": dict(sorted(by_reason.items()))},
+                    "by_reason": dict(sorted(by_reason.items())),
+                    **({"cannot_hold": selection.cannot_hold} if selection and selection.cannot_hold else {})},
         "flagged": len(outcome.flagged),
         "splits": {"train": int((kept.get_column("split") == "train").sum()),
                    "holdout": int((kept.get_column("split") == "holdout").sum())},

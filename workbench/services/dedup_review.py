@@ -20,9 +20,10 @@ import polars as pl
 
 from ..errors import ConfigError, WorkbenchError
 from ..recipe import Recipe, StepSpec, protected_rows
-from ..records import Decision
+from ..records import Decision, record_turns, turn_text
 from ..steps.dedup.base import is_pairwise_dedup
-from ..steps.dedup.clusters import Cluster, Corpus, SimilarPairs, build_corpus, human_choices, resolve
+from ..steps.dedup.clusters import (Cluster, Corpus, SimilarPairs, build_corpus, human_choices, resolve,
+                                     same_group_only)
 from .rows import rows_before, step_context
 
 if TYPE_CHECKING:
@@ -126,11 +127,12 @@ def review_set(project: Project, step_name: str = "near_dedup",
     step = project.registry().build_step(spec or StepSpec(step_name), recipe.source)
     ctx = step_context(project, step.name, progress=progress, cancelled=cancelled)
     corpus = build_corpus(records, step.fields, step.against, project.path)
-    pairs = step.similar_pairs(corpus, ctx)
+    pairs = same_group_only(corpus, step.similar_pairs(corpus, ctx))
     in_pairs = set(pairs.a.tolist()) | set(pairs.b.tolist())
     member_ids = [corpus.ids[i] for i in sorted(in_pairs) if i < corpus.n_new]
     rows = {r["id"]: r for r in records.filter(pl.col("id").is_in(pl.Series(member_ids, dtype=pl.String).implode()))
-            .select("id", "messages", "origin", "category", "source_file", "source_line").iter_rows(named=True)}
+            .select("id", "messages", "chosen", "rejected", "label", "kind", "origin", "category", "source_file",
+                    "source_line").iter_rows(named=True)}
     result = ReviewSet(step, spec is not None, corpus, pairs, rows)
     result.recluster(project.store)
     return result
@@ -213,5 +215,11 @@ def word_diff(text: str, reference: str) -> list[tuple[str, bool]]:
 
 
 def row_text(row: dict[str, Any]) -> str:
-    """One record's turns as the Dedup screen shows them: role-labelled, blank line between."""
-    return "\n\n".join(f"{m['role']}: {m['content']}" for m in row["messages"])
+    """One record's turns as the Dedup screen shows them: role-labelled, blank line between; a
+    preference pair's or KTO row's completions after the prompt ("chosen assistant: ..."), tool
+    calls as name(arguments), a KTO label last."""
+    parts = [f"{m['role'] if column == 'messages' else column + ' ' + m['role']}: {turn_text(m)}"
+             for column, _, m in record_turns(row)]
+    if row.get("label") is not None:
+        parts.append(f"label: {'desirable' if row['label'] else 'undesirable'}")
+    return "\n\n".join(parts)

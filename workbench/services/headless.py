@@ -26,13 +26,16 @@ Echo = Callable[[str], None]
 def export_project(project_dir: str | Path, out: str | Path | None = None, *, out_format: str = "openai",
                    with_meta: bool = False, progress: ProgressCallback | None = None,
                    cancelled: Callable[[], bool] = lambda: False, echo: Echo | None = None,
-                   allow_leaks: bool = False, replace: bool = False, shared: bool | None = None) -> ExportResult:
+                   allow_leaks: bool = False, replace: bool = False, shared: bool | None = None,
+                   kind: str | None = None, dataset_info: bool = False) -> ExportResult:
     """Run a project's recipe with its human decisions and export the result. A previous export
     at `out` is replaced only with `replace`; any other non-empty folder is refused. The export is
     readable by the user only, or by everyone when `shared` (None: the project's `[export] shared`
-    setting, which the TUI's export follows)."""
+    setting, which the TUI's export follows). It writes the records of one `kind` (default: the
+    only one they have), and with `dataset_info` LLaMA-Factory's dataset_info.json."""
     from .project import Project
 
+    check_dataset_info(out_format, dataset_info)
     project = Project.open(project_dir)
     try:
         if shared is None:
@@ -53,7 +56,7 @@ def export_project(project_dir: str | Path, out: str | Path | None = None, *, ou
         check = leak_check(info.recipe, registry, store=project.store, project_dir=project.path,
                            allow_leaks=allow_leaks)
         result = write_export(outcome, out_dir, info, exporter, with_meta, check, replace=replace,
-                              protected=protected, shared=shared)
+                              protected=protected, shared=shared, kind=kind, dataset_info=dataset_info)
         # `folder` lets housekeeping find an export written outside the project from any folder.
         project.store.log("exported", {"out": str(out_dir), "folder": str(out_dir.resolve()),
                                        "snapshot": outcome.snapshot_id, "format": out_format,
@@ -70,10 +73,11 @@ def export_files(inputs: Sequence[str | Path], out: str | Path, *, recipe_path: 
                  out_format: str = "openai", with_meta: bool = False,
                  progress: ProgressCallback | None = None, cancelled: Callable[[], bool] = lambda: False,
                  echo: Echo | None = None, allow_leaks: bool = False, replace: bool = False,
-                 shared: bool = False) -> ExportResult:
+                 shared: bool = False, kind: str | None = None, dataset_info: bool = False) -> ExportResult:
     """Stateless batch mode: files + recipe in, export folder out; no project, no human decisions.
     A previous export at `out` is replaced only with `replace`. The export is readable by the
-    user only, or by everyone with `shared`."""
+    user only, or by everyone with `shared`; `kind` and `dataset_info` as in export_project."""
+    check_dataset_info(out_format, dataset_info)
     protected = files_protected(inputs, recipe_path)
     ensure_out_dir(out, protected, replace)
     registry = load_registry()
@@ -97,9 +101,18 @@ def export_files(inputs: Sequence[str | Path], out: str | Path, *, recipe_path: 
     )
     check = leak_check(recipe, registry, records=records, allow_leaks=allow_leaks)
     result = write_export(outcome, out, info, exporter, with_meta, check, replace=replace, protected=protected,
-                          shared=shared)
+                          shared=shared, kind=kind, dataset_info=dataset_info)
     raise_on_leak(result)
     return result
+
+
+def check_dataset_info(out_format: str, dataset_info: bool) -> None:
+    """dataset_info.json describes LLaMA-Factory's formats only."""
+    from ..io.out_dataset_info import FORMATS
+
+    if dataset_info and out_format not in FORMATS:
+        raise ConfigError(f"--dataset-info describes the files for LLaMA-Factory: it goes with --format "
+                          f"{' or '.join(FORMATS)}, not {out_format}")
 
 
 def shared_setting(project: Project) -> bool:

@@ -3,6 +3,11 @@ decision for each, read from the project store; every decision is written back a
 
 A span's status is `pending` (no decision yet: it will be scrubbed), `accepted`, `rejected`
 (a false positive, left in the text) or `added` (a span the reviewer marked as missed).
+
+A record's texts are its turns; in a preference pair, a KTO row or a conversation with tool calls
+they are also the completions' turns and the calls' arguments (steps/pii/places.py), each shown
+with where it is ("assistant (chosen)", "assistant: lookup arguments") and each span with its
+place ("chosen[0]", "messages[1].tool_calls[0].arguments").
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ..steps.pii.findings import parse_key, span_key
+from ..steps.pii.places import place_labels, text_places
 
 if TYPE_CHECKING:
     from .project import Project
@@ -31,6 +37,7 @@ class ReviewSpan:
     recognizer: str
     value: str
     status: str = "pending"  # pending | accepted | rejected | added
+    place: str = ""  # where the text is in the record: "messages[2]", "chosen[0]", "...tool_calls[0].arguments"
 
     @property
     def key(self) -> str:
@@ -40,9 +47,13 @@ class ReviewSpan:
 @dataclass
 class ReviewRecord:
     id: str
-    messages: list[dict[str, str]]
+    messages: list[dict[str, str]]  # the record's texts, numbered as the spans' `turn`: {role, content}
     source: str
     spans: list[ReviewSpan] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)  # where each of `messages` is in the record
+
+    def place(self, turn: int) -> str:
+        return self.places[turn] if 0 <= turn < len(self.places) else f"messages[{turn}]"
 
     @property
     def pending(self) -> int:
@@ -61,21 +72,34 @@ class ReviewQueue:
         store = project.store
         rows = store.pii.findings()
         decisions = {(rid, target): d for (_, rid, target), d in store.decisions.standing(STEP).items() if target}
+        if not rows and not decisions:
+            return cls([])
+        return cls.from_records(project.records(), rows, decisions)
+
+    @classmethod
+    def from_records(cls, records: pl.DataFrame, rows: list[dict[str, Any]],
+                     decisions: dict[tuple[str, str], Any]) -> "ReviewQueue":
+        """The queue of `records` for the stored findings `rows` and the reviewer's `decisions`
+        ({(record id, span key): decision})."""
         ids = sorted({r["record_id"] for r in rows} | {rid for rid, _ in decisions})
         if not ids:
             return cls([])
-        records = project.records()
-        found = records.filter(pl.col("id").is_in(ids)).select("id", "messages", "source_file", "source_line")
+        columns = [c for c in ("messages", "chosen", "rejected") if c in records.columns]
+        found = records.filter(pl.col("id").is_in(ids)).select("id", *columns, "source_file", "source_line")
         by_id: dict[str, ReviewRecord] = {}
-        for rid, messages, file, line in found.iter_rows():
-            by_id[rid] = ReviewRecord(rid, [{"role": m["role"], "content": m["content"]} for m in messages],
-                                      f"{file}:{line}")
+        for row in found.iter_rows(named=True):
+            rid = row["id"]
+            texts = text_places(row)
+            labels = place_labels(row)
+            by_id[rid] = ReviewRecord(rid, [{"role": label, "content": text} for label, (_, _, text) in zip(labels, texts)],
+                                      f"{row['source_file']}:{row['source_line']}",
+                                      places=[str(place) for place, _, _ in texts])
         for r in rows:
             rec = by_id.get(r["record_id"])
             if rec is None:
                 continue
             rec.spans.append(ReviewSpan(r["turn"], r["span_start"], r["span_end"], r["entity"], r["score"],
-                                        r["recognizer"], r["value"]))
+                                        r["recognizer"], r["value"], place=rec.place(r["turn"])))
         for (rid, target), d in decisions.items():
             rec = by_id.get(rid)
             if rec is None:
@@ -134,8 +158,7 @@ class ReviewQueue:
         """Commit accept / reject for one span now."""
         rec = self.records[record]
         s = rec.spans[span]
-        store.decisions.decide(STEP, rec.id, action, reason=reason, target=s.key,
-                               detail={"entity": s.entity, "turn": s.turn, "start": s.start, "end": s.end})
+        store.decisions.decide(STEP, rec.id, action, reason=reason, target=s.key, detail=_detail(rec, s))
         s.status = "accepted" if action == "accept" else "rejected"
         return s
 
@@ -148,8 +171,7 @@ class ReviewQueue:
                 if s.status == "pending" and " ".join(s.value.split()).casefold() == key]
         if todo:
             store.decisions.decide_many([
-                Decision(rec.id, "reject", reason, {"entity": s.entity, "turn": s.turn, "start": s.start,
-                                                    "end": s.end}, s.key, step=STEP)
+                Decision(rec.id, "reject", reason, _detail(rec, s), s.key, step=STEP)
                 for rec, s in todo])
             for _, s in todo:
                 s.status = "rejected"
@@ -177,10 +199,11 @@ class ReviewQueue:
                 end = start + len(text)
                 if not any(s.turn == turn and s.start < end and start < s.end and s.status != "rejected"
                            for s in rec.spans):
-                    added.append(ReviewSpan(turn, start, end, entity, 1.0, "reviewer", text, "added"))
+                    added.append(ReviewSpan(turn, start, end, entity, 1.0, "reviewer", text, "added",
+                                            rec.place(turn)))
                 start = content.find(text, end)
         if added:
-            store.decisions.decide_many([_flag_decision(rec.id, s) for s in added])
+            store.decisions.decide_many([_flag_decision(rec, s) for s in added])
             rec.spans.extend(added)
             rec.spans.sort(key=lambda s: (s.turn, s.start, s.end))
         return added
@@ -200,11 +223,18 @@ class ReviewQueue:
         return len(todo)
 
 
-def _flag_decision(record_id: str, s: ReviewSpan):
+def _detail(rec: ReviewRecord, s: ReviewSpan) -> dict[str, Any]:
+    """A decision's detail about a span: where it is, and in a richer record the place by name."""
+    detail: dict[str, Any] = {"entity": s.entity, "turn": s.turn, "start": s.start, "end": s.end}
+    if s.place and s.place != f"messages[{s.turn}]":
+        detail["place"] = s.place
+    return detail
+
+
+def _flag_decision(rec: ReviewRecord, s: ReviewSpan):
     from ..records import Decision
 
-    return Decision(record_id, "flag", "missed by the scan",
-                    {"turn": s.turn, "start": s.start, "end": s.end, "entity": s.entity}, s.key, step=STEP)
+    return Decision(rec.id, "flag", "missed by the scan", _detail(rec, s), s.key, step=STEP)
 
 
 def _flag_span(rec: ReviewRecord, target: str, detail: dict[str, Any]) -> ReviewSpan | None:
@@ -215,7 +245,7 @@ def _flag_span(rec: ReviewRecord, target: str, detail: dict[str, Any]) -> Review
     if turn >= len(rec.messages) or end > len(rec.messages[turn]["content"]):
         return None
     return ReviewSpan(turn, start, end, str(detail.get("entity") or "PII"), 1.0, "reviewer",
-                      rec.messages[turn]["content"][start:end], "added")
+                      rec.messages[turn]["content"][start:end], "added", rec.place(turn))
 
 
 # -- what the PII tab runs ---------------------------------------------------------------------

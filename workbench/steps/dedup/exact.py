@@ -12,6 +12,7 @@ from ...records import Decision, normalized_texts
 from ..base import StepContext, StepResult
 from .base import PairwiseDedup
 from .clusters import Corpus, SimilarPairs
+from .kinds import kind_groups
 
 TURNS = {"all": None, "user": ("user",), "user_system": ("system", "user")}
 
@@ -19,6 +20,10 @@ TURNS = {"all": None, "user": ("user",), "user_system": ("system", "user")}
 @dataclass
 class ExactDedup(PairwiseDedup):
     """Copies whose role-tagged turns are the same after NFKC, case folding and one space.
+
+    A preference pair is compared with its completions (two pairs that differ only in the
+    rejected reply are two examples), a KTO row with its label, and rows only with rows of
+    their own kind.
 
     A dedup method like near_dedup for the Dedup tab (``similar_pairs`` pairs every copy with the
     first copy of its text, similarity 1.0), but with a ``run`` of its own: one pass of group-by
@@ -37,9 +42,12 @@ class ExactDedup(PairwiseDedup):
 
     def similar_pairs(self, corpus: Corpus, ctx: StepContext) -> SimilarPairs:
         """Each copy paired with the first copy of the same normalized text, similarity 1.0."""
-        if corpus.messages is None:
+        if corpus.columns is None and corpus.messages is None:
             raise ValueError(f"{self.name} compares role-tagged turns: build the corpus with its messages")
-        keys = normalized_texts(pl.DataFrame({"messages": corpus.messages}), TURNS[self.fields])
+        columns = corpus.columns if corpus.columns is not None else pl.DataFrame({"messages": corpus.messages})
+        keys = normalized_texts(columns, TURNS[self.fields])
+        if corpus.groups is not None:  # copies only within one kind (clusters.kind_groups)
+            keys = pl.Series(corpus.groups.astype(str)) + "\x1f" + keys
         rows = pl.DataFrame({"key": keys}).with_row_index("row").with_columns(
             pl.col("row").min().over("key").alias("first"))
         copies = rows.filter((pl.col("row") != pl.col("first")) & (pl.col("first") < corpus.n_new))
@@ -55,9 +63,11 @@ class ExactDedup(PairwiseDedup):
                             {"groups": copies.get_column("first").n_unique()})
 
     def run(self, records: pl.DataFrame, ctx: StepContext) -> StepResult:
-        keyed = records.select("id").with_columns(
-            normalized_texts(records, TURNS[self.fields]).alias("key")
-        ).with_row_index("pos")
+        keys = normalized_texts(records, TURNS[self.fields])
+        groups = kind_groups(records)
+        if groups is not None:  # an sft row and a preference pair are never copies of each other
+            keys = groups + "\x1f" + keys
+        keyed = records.select("id").with_columns(keys.alias("key")).with_row_index("pos")
         # A reviewer's "keep" makes that copy the survivor; otherwise the first one seen survives.
         chosen = [rid for (rid, target), d in ctx.human.items() if not target and d.action == "keep"]
         # Else a copy a person accepted or edited in another step (ctx.protected) survives.

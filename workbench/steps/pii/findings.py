@@ -1,7 +1,8 @@
 """Findings over a whole dataset: each turn scanned, found values carried to their other
 occurrences, and the reviewer's decisions applied span by span.
 
-A span is named by its key "<turn>:<start>:<end>" (offsets into that turn's content), the
+A span is named by its key "<turn>:<start>:<end>" (offsets into that turn's content; in a record
+with completions or tool calls "turn" numbers its texts, see places.py), the
 `target` of the reviewer's decisions in the store: `accept` scrubs it, `reject` leaves it (a
 false positive), and `flag` with detail {turn, start, end, entity} adds a span the scan missed.
 """
@@ -15,7 +16,9 @@ from typing import Any
 
 import polars as pl
 
+from ...records import TEXT_COLUMNS, rich_rows
 from .entities import NER_ENTITIES
+from .places import text_places
 from .replace import original_key
 from .scan import Scanner, Span, text_hash
 from .occurrences import _WORD, index_by_first_word, values_in, word_occurrences
@@ -66,12 +69,21 @@ class Turn:
 
 
 def scanned_turns(records: pl.DataFrame, roles: Sequence[str] | None) -> list[Turn]:
-    """Every turn of every record whose role is scanned, in record order."""
+    """Every text of every record whose role is scanned, in record order, numbered as
+    places.text_places numbers them (a plain record's texts are its turns)."""
     out = []
-    for rid, messages in records.select("id", "messages").iter_rows():
-        for i, m in enumerate(messages or ()):
-            if (roles is None or m["role"] in roles) and m["content"]:
-                out.append(Turn(rid, i, m["content"]))
+    rich = rich_rows(records)
+    if rich is None:
+        for rid, messages in records.select("id", "messages").iter_rows():
+            for i, m in enumerate(messages or ()):
+                if (roles is None or m["role"] in roles) and m["content"]:
+                    out.append(Turn(rid, i, m["content"]))
+        return out
+    columns = [c for c in TEXT_COLUMNS if c in records.columns]
+    for row in records.select("id", *columns).iter_rows(named=True):
+        for slot, (_, role, text) in enumerate(text_places(row)):
+            if (roles is None or role in roles) and text:
+                out.append(Turn(row["id"], slot, text))
     return out
 
 

@@ -69,7 +69,14 @@ def exported_texts(path: Path) -> Iterator[tuple[int, str]]:
                 yield i, text
 
 
-_SKIP_KEYS = {"role", "from", "id", "origin", "category"}
+# Keys whose values are workbench's or the format's own words, not data: roles, ids, the row's
+# origin and category. Inside tool schemas and tool-call arguments every key is the user's own
+# ("id" may be a customer id), so nothing is skipped there.
+_SKIP_KEYS = {"role", "from", "id", "origin", "category", "tool_call_id"}
+_READ_ALL = {"tools", "function", "parameters", "arguments"}
+# Columns of a Parquet export that hold JSON text: read as the JSON inside (a tool call's
+# arguments as their own text, as the pii step scanned them).
+_JSON_TEXT = {"tool_calls", "parts"}
 # quarantine.jsonl: the input file's path and the line number are the user's own, not data.
 _QUARANTINE_KEYS = ("reason", "raw")
 
@@ -85,16 +92,34 @@ def without_note(reason: Any) -> Any:
     return reason
 
 
-def _strings(value: Any) -> Iterator[str]:
+def _strings(value: Any, skip: frozenset[str] | set[str] = _SKIP_KEYS) -> Iterator[str]:
+    """Every text in an exported value: turns, completions (prompt, chosen, rejected, completion,
+    preferred_output, ...), tool calls' names and arguments, tool results, tool schemas (also as
+    JSON text, as sharegpt writes `tools` and function_call values); not the bytes of an inline
+    image or audio part."""
     if isinstance(value, str):
-        yield value
+        if not _is_inline_data(value):
+            yield value
     elif isinstance(value, dict):
         for k, v in value.items():
-            if k not in _SKIP_KEYS:
-                yield from _strings(v)
+            if k in skip or (k == "data" and "format" in value):  # input_audio: {data, format}
+                continue
+            if k in _JSON_TEXT and isinstance(v, str):
+                try:
+                    v = json.loads(v)
+                except json.JSONDecodeError:
+                    pass
+            elif k == "arguments" and isinstance(v, (dict, list)):  # as its JSON text, as the step read it
+                v = json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+            yield from _strings(v, frozenset() if k in _READ_ALL else skip)
     elif isinstance(value, (list, tuple)):
         for v in value:
-            yield from _strings(v)
+            yield from _strings(v, skip)
+
+
+def _is_inline_data(text: str) -> bool:
+    """An image or audio part given inline (a base64 data URL): bytes, not text."""
+    return text.startswith("data:") and ";base64," in text[:100]
 
 
 def scrubbed_values(findings: Iterable[tuple[str, str, str, str, str]],

@@ -114,7 +114,7 @@ class Pii(Step):
     # -- the step -----------------------------------------------------------------------------
     def run(self, records: pl.DataFrame, ctx: StepContext) -> StepResult:
         from . import findings as pf
-        from .replace import StandIns, apply, merge
+        from .replace import StandIns
 
         self.check()
         scanner = self.scanner(ctx.project_dir, ctx.registry)
@@ -168,28 +168,41 @@ class Pii(Step):
             kept = records.filter(~pl.col("id").is_in(list(by_record)))
             return StepResult(kept, decisions, stats)
 
-        edited_ids, edited_msgs, decisions = [], [], []
-        changed = records.filter(pl.col("id").is_in(list(by_record))).select("id", "messages")
-        for rid, messages in changed.iter_rows():
-            turns_ = by_record[rid]
-            new = []
-            for i, m in enumerate(messages):
-                spans = turns_.get(i)
-                content = apply(m["content"], merge(spans), stand_ins) if spans else m["content"]
-                new.append({**m, "content": content})  # a turn's other fields (tool calls, weight) stay
-            edited_ids.append(rid)
-            edited_msgs.append(new)
-            entities = Counter(e for spans in turns_.values() for _, _, e, _ in spans)
-            decisions.append(Decision(rid, "edit", "pii_scrubbed", {"entities": dict(sorted(entities.items()))},
-                                      step=self.name))
+        kept, decisions = self._scrubbed(records, by_record, stand_ins)
         if ctx.store is not None and stand_ins.new:
             ctx.store.pii.add_pseudonyms(stand_ins.new)
-        patch = pl.DataFrame({"id": edited_ids, "__new": edited_msgs},
-                             schema={"id": pl.String, "__new": records.schema["messages"]})
-        kept = records.join(patch, on="id", how="left", maintain_order="left").with_columns(
-            pl.coalesce("__new", "messages").alias("messages")).drop("__new")
         return StepResult(kept, decisions, stats)
 
+    def _scrubbed(self, records: pl.DataFrame, by_record: dict[str, dict[int, list]],
+                  stand_ins: Any) -> tuple[pl.DataFrame, list[Decision]]:
+        """The records with every span replaced, and an "edit" decision for each changed one. Only
+        the texts change: a turn's other fields (tool calls' ids and names, weight, parts) and
+        every other column stay as they were; tool-call arguments stay valid JSON."""
+        from .places import scrub_record
+        from .replace import merge
+
+        # A plain frame has no completions: leave those columns out (and untouched).
+        columns = ["messages", *(c for c in ("chosen", "rejected")
+                                 if c in records.columns and records.get_column(c).null_count() < records.height)]
+        changed = records.filter(pl.col("id").is_in(list(by_record))).select("id", *columns)
+        patches: dict[str, list] = {c: [] for c in columns}
+        ids, decisions = [], []
+        for row in changed.iter_rows(named=True):
+            rid = row["id"]
+            new = scrub_record(row, by_record[rid], stand_ins, merge)
+            ids.append(rid)
+            for c in columns:
+                patches[c].append(new[c])
+            entities = Counter(e for spans in by_record[rid].values() for _, _, e, _ in spans)
+            decisions.append(Decision(rid, "edit", "pii_scrubbed", {"entities": dict(sorted(entities.items()))},
+                                      step=self.name))
+        patch = pl.DataFrame({"id": ids, "__hit": [True] * len(ids), **{f"__{c}": v for c, v in patches.items()}},
+                             schema={"id": pl.String, "__hit": pl.Boolean,
+                                     **{f"__{c}": records.schema[c] for c in columns}})
+        kept = records.join(patch, on="id", how="left", maintain_order="left").with_columns(
+            [pl.when(pl.col("__hit")).then(pl.col(f"__{c}")).otherwise(pl.col(c)).alias(c) for c in columns]
+        ).drop("__hit", *(f"__{c}" for c in columns))
+        return kept, decisions
 
     def _purged_values_in(self, turns: list, found: list, sealed: Any) -> list:
         """After a purge, the purged values in the rows imported since that the scan did not find:

@@ -5,6 +5,10 @@ category's human rows, personal data, a reply that repeats the prompt, refusals 
 boilerplate, a reply in another language than the prompt, template placeholders left in, and a
 reply cut off mid-sentence. The nearest human example (:func:`nearest_reference`) needs sentence
 embeddings and arrives later. A signal is a hint, never a verdict.
+
+A preference pair or KTO row is judged by its prompt and its chosen completion (the reply it
+teaches; a rejected reply is bad on purpose); personal data and placeholders are looked for in
+its whole text, rejected reply and tool calls included.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ...records import turn_text
 from .language import guess_language
 
 # Signal names (the Review screen's filter) and what they mean to a reviewer.
@@ -98,6 +103,11 @@ class Signals:
 
 def _turns(messages: Sequence[dict[str, Any]] | None) -> list[tuple[str, str]]:
     return [(m.get("role") or "", m.get("content") or "") for m in messages or []]
+
+
+def scored_turns(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The turns a row's signals read: its messages, then its chosen completion (if any)."""
+    return [*(row.get("messages") or ()), *(row.get("chosen") or ())]
 
 
 def reply_text(messages) -> str:
@@ -190,20 +200,27 @@ class SignalScorer:
     """Measures rows against `reference` (human rows); the reference statistics are read once."""
 
     def __init__(self, reference: pl.DataFrame, phrases: Sequence[str] = BOILERPLATE) -> None:
+        turns = pl.col("messages")
+        if "chosen" in reference.columns and reference.get_column("chosen").null_count() < reference.height:
+            turns = pl.concat_list([turns, pl.col("chosen").fill_null(turns.list.head(0))])
         ref = reference.select(
             pl.col("category"),
-            pl.col("messages").list.eval(
+            turns.list.eval(
                 pl.element().filter(pl.element().struct.field("role") == "assistant")
                 .struct.field("content").str.len_chars()).list.sum().fill_null(0).alias("chars"))
         self.everything = np.sort(ref.get_column("chars").to_numpy())
         self.by_category = {cat: np.sort(group.get_column("chars").to_numpy())
                             for (cat,), group in ref.group_by("category")}
-        replies = [guess_language(reply_text(m)) for m in reference.get_column("messages").head(500).to_list()]
+        columns = [c for c in ("messages", "chosen") if c in reference.columns]
+        replies = [guess_language(reply_text(scored_turns(row)))
+                   for row in reference.head(500).select(columns).iter_rows(named=True)]
         known = [lang for lang in replies if lang]
         self.dataset_language = max(set(known), key=known.count) if known else None
         self.phrases = [p.lower() for p in phrases]
 
-    def score(self, messages: Sequence[dict[str, Any]] | None, category: str | None) -> Signals:
+    def score(self, messages: Sequence[dict[str, Any]] | None, category: str | None,
+              rejected: Sequence[dict[str, Any]] | None = None) -> Signals:
+        """The signals of a row's turns (scored_turns), with `rejected` read for PII and placeholders."""
         messages = messages or []
         reply = reply_text(messages)
         s = Signals(reply_chars=len(reply))
@@ -216,7 +233,7 @@ class SignalScorer:
             if len(values) >= MIN_REFERENCE:
                 low, high = LENGTH_PERCENTILES
                 s.length_flag = "short" if s.length_percentile < low else "long" if s.length_percentile > high else None
-        whole = "\n".join(c for _, c in _turns(messages))
+        whole = "\n".join(turn_text(m) for m in [*messages, *(rejected or ())])
         s.pii = pii_kinds(whole)
         s.repeats_prompt = repeat_share(messages)
         lower = reply.lower()
@@ -233,7 +250,9 @@ def text_signals(rows: pl.DataFrame, reference: pl.DataFrame,
                  phrases: Sequence[str] = BOILERPLATE) -> list[Signals]:
     """Signals for each row of `rows` (synthetic), measured against `reference` (human rows)."""
     scorer = SignalScorer(reference, phrases)
-    return [scorer.score(m, c) for m, c in rows.select("messages", "category").iter_rows()]
+    columns = [c for c in ("messages", "chosen", "rejected") if c in rows.columns]
+    return [scorer.score(scored_turns(row), row["category"], row.get("rejected"))
+            for row in rows.select(*columns, "category").iter_rows(named=True)]
 
 
 def nearest_reference(vectors: np.ndarray, reference: np.ndarray, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ import polars as pl
 from ...agreement import agreement
 from ...records import MESSAGE, Decision
 from ..base import Step, StepContext, StepResult
-from .verdicts import check_messages, combine, verdicts_by_record
+from .verdicts import EDITABLE, check_edit, combine, merged_turns, verdicts_by_record
 
 
 @dataclass
@@ -70,7 +70,8 @@ class SyntheticReview(Step):
         under_review = records.filter(pl.col("origin").is_in(list(self.origins)))
         review_ids = under_review.get_column("id").to_list()
         drops: dict[str, Decision] = {}
-        edits: dict[str, tuple[Decision, list[dict[str, str]]]] = {}
+        edits: dict[str, tuple[Decision, dict[str, list[dict[str, Any]]]]] = {}
+        originals = _originals(under_review, verdicts)
         flags: dict[str, Decision] = {}
         counts: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
@@ -88,22 +89,25 @@ class SyntheticReview(Step):
             elif status in ("accepted", "passed"):
                 edit = _newest_edit(rid, by_rater, ctx)
                 if edit is not None:
-                    problem = check_messages(edit.detail.get("messages"))
+                    original = originals[rid]
+                    merged = {c: merged_turns(original.get(c), edit.detail[c]) if isinstance(edit.detail[c], list)
+                              else edit.detail[c] for c in EDITABLE if c in edit.detail}
+                    problem = check_edit(merged, original.get("kind") or "sft")
                     if problem:
                         flags[rid] = Decision(rid, "flag", "bad_edit", {"rater": edit.rater, "problem": problem},
                                               step=self.name)
                     else:
-                        edits[rid] = (edit, edit.detail["messages"])
+                        edits[rid] = (edit, merged)
         kept = records.filter(~pl.col("id").is_in(list(drops))) if drops else records
         if edits:
-            kept = _apply_edits(kept, {rid: messages for rid, (_, messages) in edits.items()})
+            kept = _apply_edits(kept, {rid: merged for rid, (_, merged) in edits.items()})
         decisions = []
         for rid in records.get_column("id").to_list():
             if rid in drops:
                 decisions.append(drops[rid])
             elif rid in edits:
-                edit, messages = edits[rid]
-                detail = {"rater": edit.rater, "turns": len(messages)}
+                edit, merged = edits[rid]
+                detail = {"rater": edit.rater, "turns": sum(len(turns) for turns in merged.values())}
                 if edit.detail.get("note"):
                     detail["note"] = edit.detail["note"]
                 decisions.append(Decision(rid, "edit", "reviewer_edit", detail, step=self.name))
@@ -148,12 +152,25 @@ def _newest_edit(rid: str, by_rater: dict[str, Decision], ctx: StepContext) -> D
     return editors[max(editors)]
 
 
-def _apply_edits(records: pl.DataFrame, edits: dict[str, list[dict[str, str]]]) -> pl.DataFrame:
-    """`records` with the messages of the edited rows replaced (same ids, same order)."""
-    replacement = pl.DataFrame({"id": list(edits), "__messages": list(edits.values())},
-                               schema={"id": pl.String, "__messages": pl.List(MESSAGE)})
+def _originals(rows: pl.DataFrame, verdicts: dict[str, dict[str, Decision]]) -> dict[str, dict[str, Any]]:
+    """The turns (and kind) of the rows some reviewer edited, by id: what an edit's turns take
+    their other fields from."""
+    edited = [rid for rid, by in verdicts.items() if any(d.action == "edit" for d in by.values())]
+    if not edited:
+        return {}
+    picked = rows.filter(pl.col("id").is_in(pl.Series(edited, dtype=pl.String).implode()))
+    return {row["id"]: row for row in picked.select("id", "kind", *EDITABLE).iter_rows(named=True)}
+
+
+def _apply_edits(records: pl.DataFrame, edits: dict[str, dict[str, list[dict[str, Any]]]]) -> pl.DataFrame:
+    """`records` with the edited turns of the edited rows replaced (same ids, same order); each
+    edit holds the columns it changes (messages, chosen, rejected), its turns whole."""
+    columns = [c for c in EDITABLE if any(c in e for e in edits.values())]
+    replacement = pl.DataFrame(
+        {"id": list(edits), **{f"__{c}": [e.get(c) for e in edits.values()] for c in columns}},
+        schema={"id": pl.String, **{f"__{c}": pl.List(MESSAGE) for c in columns}})
     out = records.join(replacement, on="id", how="left", maintain_order="left")
-    return out.with_columns(
-        pl.when(pl.col("__messages").is_not_null()).then(pl.col("__messages")).otherwise(pl.col("messages"))
-        .alias("messages")
-    ).drop("__messages")
+    return out.with_columns([
+        pl.when(pl.col(f"__{c}").is_not_null()).then(pl.col(f"__{c}")).otherwise(pl.col(c)).alias(c)
+        for c in columns
+    ]).drop([f"__{c}" for c in columns])

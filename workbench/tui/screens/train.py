@@ -127,7 +127,9 @@ class TrainTab(ProjectTab):
                 self.app.call_from_thread(self.show_settings)
 
         try:
-            result = export_project(self.project.path, progress=progress)
+            # Training is supervised fine-tuning: a project that also holds preference or KTO rows
+            # exports its sft rows here (report.json counts the others).
+            result = export_project(self.project.path, progress=progress, kind="sft")
         except WorkbenchError as e:
             self.app.call_from_thread(self._exported, None, str(e))
             return
