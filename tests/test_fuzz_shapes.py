@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -89,28 +90,12 @@ def check_record(rec: dict) -> None:
         assert all(t["type"] == "function" for t in json.loads(rec["tools"]))
 
 
+@pytest.mark.parametrize("fmt, rows", [("openai", openai_rows), ("sharegpt", sharegpt_rows),
+                                        ("preference", preference_rows), ("kto", kto_rows)])
 @FUZZ
-@given(st.lists(openai_rows, min_size=1, max_size=6))
-def test_openai_rows_with_tools_parts_and_media(rows):
-    check_accounted(rows, "openai")
-
-
-@FUZZ
-@given(st.lists(sharegpt_rows, min_size=1, max_size=6))
-def test_sharegpt_rows_with_calls_observations_and_ranking(rows):
-    check_accounted(rows, "sharegpt")
-
-
-@FUZZ
-@given(st.lists(preference_rows, min_size=1, max_size=6))
-def test_preference_rows(rows):
-    check_accounted(rows, "preference")
-
-
-@FUZZ
-@given(st.lists(kto_rows, min_size=1, max_size=6))
-def test_kto_rows(rows):
-    check_accounted(rows, "kto")
+@given(data=st.data())
+def test_every_row_of_each_shape_is_a_record_or_a_quarantine_row(fmt, rows, data):
+    check_accounted(data.draw(st.lists(rows, min_size=1, max_size=6)), fmt)
 
 
 @FUZZ
