@@ -98,16 +98,15 @@ def _write_rows(records: pl.DataFrame, path: Path, with_meta: bool, build: RowBu
 def _reasons(build: RowBuilder) -> Callable[[pl.DataFrame], pl.Series]:
     def cannot_hold(records: pl.DataFrame) -> pl.Series:
         records = canonical(records)
-        plain = plain_rows(records).to_list()
+        plain = plain_rows(records)
         reasons: list[str | None] = [None] * records.height
-        if not all(plain):
-            for i, row in enumerate(records.iter_rows(named=True)):
-                if plain[i]:
-                    continue
+        if not plain.all():  # only the rows in the full form are tried, not every row
+            rich = records.with_row_index("_at").filter(~plain)
+            for row in rich.iter_rows(named=True):
                 try:
                     build(row)
                 except CannotHold as e:
-                    reasons[i] = str(e)
+                    reasons[row["_at"]] = str(e)
         return pl.Series("cannot_hold", reasons, dtype=pl.String)
 
     return cannot_hold
