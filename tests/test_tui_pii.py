@@ -209,3 +209,37 @@ class TestPiiSnapshot:
             await pilot.pause()
 
         assert snap_compare(make_app(project), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_bulk_accept_previews_the_count_and_never_accepts_or_cancels_silently(project_path: Path):
+    from textual.widgets import Label
+
+    app = make_app(project_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pii(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        preview = app.screen.query_one("#pii-bulk-preview", Label)
+        score = app.screen.query_one("#pii-bulk-score", Input)
+        dialog = app.screen
+        low = next(e for e, xs in dialog.scores.items() if max(xs) < 1)  # a type the scan is not sure of
+        dialog.query_one("#pii-bulk-entity").value = low
+        score.value = "1"
+        await pilot.pause()
+        assert "Nothing matches" in str(preview.render()) and "lower the minimum" in str(preview.render())
+        await pilot.press("enter")  # nothing would be accepted: the dialog stays, and says why
+        await pilot.pause()
+        assert app.screen.query("#pii-bulk-score")
+        assert decisions(project_path) == {}
+        dialog.query_one("#pii-bulk-entity").value = "*"
+        score.value = "0"
+        await pilot.pause()
+        total = sum(len(xs) for xs in dialog.scores.values())
+        assert f"Will accept {total} of {total} pending every type" in str(preview.render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.query("#pii-bulk-score")
+        assert any("cancelled: nothing was accepted" in n.message for n in app._notifications)
+    assert decisions(project_path) == {}

@@ -208,6 +208,15 @@ class ReviewQueue:
             rec.spans.sort(key=lambda s: (s.turn, s.start, s.end))
         return added
 
+    def pending_scores(self) -> dict[str, list[float]]:
+        """The scores of the pending spans, by entity type: what a bulk accept would take."""
+        scores: dict[str, list[float]] = {}
+        for rec in self.records:
+            for s in rec.spans:
+                if s.status == "pending":
+                    scores.setdefault(s.entity, []).append(s.score)
+        return scores
+
     def bulk_accept(self, store: Any, entity: str | None, min_score: float) -> int:
         """Accept every pending span of `entity` (None: any) scored at least `min_score`."""
         from ..records import Decision

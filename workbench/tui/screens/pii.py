@@ -336,7 +336,7 @@ class PiiTab(ProjectTab):
     def action_bulk(self) -> None:
         if not self.queue or not len(self.queue):
             return
-        pending = {e: c["pending"] for e, c in self.queue.counts().items() if c["pending"]}
+        pending = self.queue.pending_scores()
         if not pending:
             self.notify("Nothing is pending.")
             return
