@@ -268,3 +268,23 @@ async def test_labels_queue_by_keyboard(label_project: Path):
             "Billing or shipping, who knows": "billing"}
         await pilot.press("l")  # back to the synthetic examples
         assert "No rows to review" in str(app.screen.query_one("#review-empty").content)
+
+
+async def test_a_chosen_label_is_in_the_row_header_when_the_row_shows_again(label_project: Path):
+    app = make_app(label_project)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        body = app.screen.query_one("#labels-conversation").query_one("#review-conversation-body")
+        assert "(your choice)" not in body.content.plain
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # the second category of the list
+        await pilot.pause()
+        (chosen,) = categorize_decisions(label_project).values()
+        await pilot.press("p")  # back to the row just labelled
+        await pilot.pause()
+        assert f"category {chosen} (your choice)" in body.content.plain
+        assert f"your choice: {chosen}" in str(app.screen.query_one("#labels-detail").content)
+        assert "1 of 3 decided" in str(app.screen.query_one("#labels-status").content)

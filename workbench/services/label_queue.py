@@ -9,7 +9,7 @@ detail {"category": ...}) that the next recipe run applies; a "revert" withdraws
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -30,6 +30,8 @@ class LabelQueue:
     flags: dict[str, Decision]  # record id -> the step's flag
     categories: list[str]  # the categories the step's output uses, sorted
     others: dict[str, dict]  # conflicting row id -> that row
+    # The category a person already chose for a flagged row (None: no category), by record id.
+    chosen: dict[str, str | None] = field(default_factory=dict)
 
 
 def label_queue(project: Project, progress: Progress = None,
@@ -40,14 +42,17 @@ def label_queue(project: Project, progress: Progress = None,
 
     rows, spec, recipe = rows_before(project, STEP, before=BEFORE, progress=progress, cancelled=cancelled)
     step = project.registry().build_step(spec or StepSpec(STEP), recipe.source)
-    ctx = step_context(project, STEP, progress=progress, cancelled=cancelled, human=human_decisions(project, STEP))
+    human = human_decisions(project, STEP)
+    ctx = step_context(project, STEP, progress=progress, cancelled=cancelled, human=human)
     result = step.run(rows, ctx)
     flags = {d.record_id: d for d in result.decisions if d.action == "flag"}
     flagged = rows.filter(pl.col("id").is_in(list(flags)))
     partners = {d.detail["conflicts_with"] for d in flags.values() if d.reason == "label_conflict"}
     others = {r["id"]: r for r in rows.filter(pl.col("id").is_in(list(partners))).iter_rows(named=True)}
     categories = sorted({c for c in result.kept.get_column("category").to_list() if c is not None})
-    return LabelQueue(flagged, flags, categories, others)
+    chosen = {d.record_id: d.detail.get("category") for d in human.values()
+              if d.action == "edit" and d.record_id in flags and "category" in d.detail}
+    return LabelQueue(flagged, flags, categories, others, chosen)
 
 
 def suggestion(flag: Decision) -> str | None:

@@ -35,6 +35,7 @@ class LabelQueueLoaded(Message):
     flags: dict[str, Decision]  # record id -> the step's flag
     categories: list[str]
     others: dict[str, dict]  # conflicting row id -> that row
+    chosen: dict[str, str | None]  # record id -> the category a person chose before
 
 
 @dataclass
@@ -149,7 +150,7 @@ class LabelReview(Vertical):
         except WorkbenchError as e:
             self.post_message(LabelQueueFailed(str(e)))
             return
-        self.post_message(LabelQueueLoaded(queue.rows, queue.flags, queue.categories, queue.others))
+        self.post_message(LabelQueueLoaded(queue.rows, queue.flags, queue.categories, queue.others, queue.chosen))
 
     def on_label_queue_progressed(self, event: LabelQueueProgressed) -> None:
         self.query_one("#labels-status", Label).update(f"{event.label} {event.done:,}/{event.total:,}…")
@@ -160,6 +161,7 @@ class LabelReview(Vertical):
 
     def on_label_queue_loaded(self, event: LabelQueueLoaded) -> None:
         self.rows, self.flags, self.categories, self.others = event.rows, event.flags, event.categories, event.others
+        self.decided = {**event.chosen, **self.decided}  # choices of earlier sessions, shown as such
         self.pos = 0
         self._show()
 
@@ -171,7 +173,7 @@ class LabelReview(Vertical):
             return
         total = self.rows.height
         status.update(Content.assemble(
-            ("Labels to check: ", "dim"), f"{len(self.decided):,} of {total:,} decided in this session",
+            ("Labels to check: ", "dim"), f"{len(self.decided):,} of {total:,} decided",
             ("  ·  l goes back to the synthetic examples", "dim")))
         body = self.query_one("#labels-body")
         if total == 0:
@@ -183,7 +185,10 @@ class LabelReview(Vertical):
         body.display = True
         self.pos = max(0, min(self.pos, total - 1))
         row = self.rows.row(self.pos, named=True)
-        self.query_one(Conversation).show(describe_conversation(row, f"{self.pos + 1} of {total}"))
+        chosen = self.decided.get(row["id"], "")
+        # The header says the category the row will have: the person's choice, once made.
+        shown = row if chosen == "" else {**row, "category": f"{chosen or NO_CATEGORY} (your choice)"}
+        self.query_one(Conversation).show(describe_conversation(shown, f"{self.pos + 1} of {total}"))
         flag = self.flags[row["id"]]
         parts: list[str | tuple[str, str]] = []
         if flag.reason == "low_confidence":
@@ -205,7 +210,6 @@ class LabelReview(Vertical):
                 prompt = " ".join(next((m["content"] for m in other["messages"] if m["role"] == "user"), "").split())
                 parts += [("“" + prompt[:160] + ("…" if len(prompt) > 160 else "") + "”", "italic"),
                           (f"  {other['source_file']}:{other['source_line']}", "dim"), "\n"]
-        chosen = self.decided.get(row["id"], "")
         if chosen != "":
             parts += ["\n", ("your choice: ", "bold"), (chosen or NO_CATEGORY, "bold $success"), "\n"]
         parts += ["\n", ("a", "bold"), " take the suggestion   ", ("e", "bold"), " choose   ",
