@@ -243,3 +243,27 @@ async def test_bulk_accept_previews_the_count_and_never_accepts_or_cancels_silen
         assert not app.screen.query("#pii-bulk-score")
         assert any("cancelled: nothing was accepted" in n.message for n in app._notifications)
     assert decisions(project_path) == {}
+
+
+async def test_e_shows_the_record_as_the_export_will_write_it(project_path: Path):
+    app = make_app(project_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pii(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert "[EMAIL_ADDRESS]" in record_text(app)  # the spans to review, tagged
+        await pilot.press("x")  # the first span (the address) is a false positive: kept as it is
+        await settle(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        shown = record_text(app)
+        assert "as exported" in span_line(app) and "kept as you decided" in span_line(app)
+        assert "[EMAIL_ADDRESS]" not in shown and "[PHONE_NUMBER]" not in shown
+        await pilot.press("e")  # back to the spans
+        await pilot.pause()
+        assert "[PHONE_NUMBER]" in record_text(app)
+    project = Project.open(project_path)
+    kept = project.run().kept
+    project.close()
+    first = kept.filter(kept["source_line"] == 1).row(0, named=True)
+    assert first["messages"][0]["content"] in shown  # exactly the text the export writes

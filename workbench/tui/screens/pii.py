@@ -58,6 +58,7 @@ class PiiScanProgressed(Message):
 
 class PiiTab(ProjectTab):
     TAB_ID = "pii"
+    JUDGES_ITEMS = True
     TITLE = "PII"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -66,6 +67,7 @@ class PiiTab(ProjectTab):
         Binding("w", "allow", "Reject+allow-list"),
         Binding("m", "mark", "Mark missed"),
         Binding("b", "bulk", "Bulk accept"),
+        Binding("e", "exported", "As exported"),
         Binding("u", "undo", "Undo"),
         Binding("right,l", "span(1)", "Next span"),
         Binding("left,h", "span(-1)", "Prev span", show=False),
@@ -213,8 +215,17 @@ class PiiTab(ProjectTab):
         if rec is None:
             note = self._sealed_note()
             self.query_one(PiiRecordView).show_message(f"{note}\n\n{EMPTY_HELP}" if note else EMPTY_HELP)
+        elif getattr(self, "as_exported", False):
+            from ...services.pii_preview import exported_view
+
+            self.query_one(PiiRecordView).show_exported(rec, exported_view(self.project, rec))
         else:
             self.query_one(PiiRecordView).show(rec, span, self.span)
+
+    def action_exported(self) -> None:
+        """Toggle between the spans to review and the record as the export will write it."""
+        self.as_exported = not getattr(self, "as_exported", False)
+        self._show()
 
     # -- moving -------------------------------------------------------------------------------
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:

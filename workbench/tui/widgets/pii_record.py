@@ -36,6 +36,18 @@ class PiiRecordView(Vertical):
         self.query_one("#pii-record-body", Static).update(render_record(rec, span))
         self._scroll_to(rec, span)
 
+    def show_exported(self, rec, view) -> None:
+        """The record as the export will write it (`view`: services.pii_preview.ExportedView)."""
+        self.query_one("#pii-span", Label).update(Text.assemble(
+            (" as exported ", "reverse"), "  ", view.note, ("  e: back to the spans", "dim")))
+        parts: list[str | tuple[str, str]] = [("id ", "dim"), rec.id, ("  source ", "dim"), rec.source, "\n"]
+        if view.texts is None:
+            parts += ["\n", ("left out of the export", "bold $warning")]
+        else:
+            for m, text in zip(rec.messages, view.texts):
+                parts += ["\n", (m["role"], ROLE_STYLES.get(m["role"], "bold")), "\n", text, "\n"]
+        self.query_one("#pii-record-body", Static).update(Content.assemble(*parts))
+
     def show_message(self, text: str) -> None:
         self.query_one("#pii-span", Label).update("")
         self.query_one("#pii-record-body", Static).update(Content.styled(text, "dim italic"))
