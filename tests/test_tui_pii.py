@@ -267,3 +267,31 @@ async def test_e_shows_the_record_as_the_export_will_write_it(project_path: Path
     project.close()
     first = kept.filter(kept["source_line"] == 1).row(0, named=True)
     assert first["messages"][0]["content"] in shown  # exactly the text the export writes
+
+
+async def test_slash_finds_a_record_by_id_text_or_value(project_path: Path):
+    app = make_app(project_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pii(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert "ana.dias@example.org" in record_text(app)
+        await pilot.press("slash", *"quillfield", "enter")
+        await pilot.pause()
+        assert "help@quillfield.com" in record_text(app)
+        from workbench.tui.screens.pii import PiiTab
+
+        rid = app.screen.query_one(PiiTab).queue.records[0].id
+        await pilot.press("slash")
+        await pilot.pause()
+        app.screen.query_one("#pii-find-text", Input).value = rid[:6]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "ana.dias@example.org" in record_text(app)
+        await pilot.press("slash")
+        await pilot.pause()
+        app.screen.query_one("#pii-find-text", Input).value = "no such thing"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "ana.dias@example.org" in record_text(app)  # stays where it was, and says so
+        assert any("No record matches" in n.message for n in app._notifications)

@@ -208,6 +208,21 @@ class ReviewQueue:
             rec.spans.sort(key=lambda s: (s.turn, s.start, s.end))
         return added
 
+    def find(self, query: str, after: int = -1) -> int | None:
+        """The first record after position `after` (wrapping around) whose id starts with `query`
+        or whose text or found values hold it, ignoring case; None when none does."""
+        q = query.strip().casefold()
+        if not q or not self.records:
+            return None
+        n = len(self.records)
+        for step in range(1, n + 1):
+            i = (after + step) % n
+            rec = self.records[i]
+            if rec.id.casefold().startswith(q) or any(q in m["content"].casefold() for m in rec.messages) \
+                    or any(q in s.value.casefold() for s in rec.spans):
+                return i
+        return None
+
     def pending_scores(self) -> dict[str, list[float]]:
         """The scores of the pending spans, by entity type: what a bulk accept would take."""
         scores: dict[str, list[float]] = {}

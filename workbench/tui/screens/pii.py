@@ -22,7 +22,7 @@ from ...services.pii_review import ReviewQueue, allow_list_path, scan_project
 from ..widgets.pii_queue import PiiQueueList
 from ..widgets.pii_record import PiiRecordView
 from .base import ProjectTab
-from .pii_dialogs import BulkAcceptDialog, MarkSpanDialog
+from .pii_dialogs import BulkAcceptDialog, FindDialog, MarkSpanDialog
 
 
 EMPTY_HELP = (
@@ -68,6 +68,7 @@ class PiiTab(ProjectTab):
         Binding("m", "mark", "Mark missed"),
         Binding("b", "bulk", "Bulk accept"),
         Binding("e", "exported", "As exported"),
+        Binding("slash", "find", "Find"),
         Binding("u", "undo", "Undo"),
         Binding("right,l", "span(1)", "Next span"),
         Binding("left,h", "span(-1)", "Prev span", show=False),
@@ -221,6 +222,25 @@ class PiiTab(ProjectTab):
             self.query_one(PiiRecordView).show_exported(rec, exported_view(self.project, rec))
         else:
             self.query_one(PiiRecordView).show(rec, span, self.span)
+
+    def action_find(self) -> None:
+        """Jump to the next record whose id, text or found values hold what the reviewer types."""
+        if not self.queue or not len(self.queue):
+            return
+
+        def found(query: str | None) -> None:
+            if query is None:
+                return
+            self.last_find = query
+            at = self.queue.find(query, self.record)
+            if at is None:
+                self.notify(f"No record matches {query!r}.", severity="warning", markup=False)
+                return
+            self.record, self.span = at, 0
+            self.query_one(PiiQueueList).highlighted = at
+            self._show()
+
+        self.app.push_screen(FindDialog(getattr(self, "last_find", "")), found)
 
     def action_exported(self) -> None:
         """Toggle between the spans to review and the record as the export will write it."""
