@@ -284,13 +284,13 @@ async def test_slash_finds_a_record_by_id_text_or_value(project_path: Path):
         rid = app.screen.query_one(PiiTab).queue.records[0].id
         await pilot.press("slash")
         await pilot.pause()
-        app.screen.query_one("#pii-find-text", Input).value = rid[:6]
+        app.screen.query_one("#find-text", Input).value = rid[:6]
         await pilot.press("enter")
         await pilot.pause()
         assert "ana.dias@example.org" in record_text(app)
         await pilot.press("slash")
         await pilot.pause()
-        app.screen.query_one("#pii-find-text", Input).value = "no such thing"
+        app.screen.query_one("#find-text", Input).value = "no such thing"
         await pilot.press("enter")
         await pilot.pause()
         assert "ana.dias@example.org" in record_text(app)  # stays where it was, and says so

@@ -209,6 +209,25 @@ LABEL_ROWS = [
 ]
 
 
+async def test_slash_finds_a_row_by_text_or_id(project_path: Path):
+    from textual.widgets import Input
+
+    app = make_app(project_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(pilot)
+        assert "Can I pay by bank transfer?" in shown(app)
+        await pilot.press("slash", *"canada", "enter")
+        await pilot.pause()
+        assert "Do you ship to Canada?" in shown(app)
+        await pilot.press("slash")
+        await pilot.pause()
+        app.screen.query_one("#find-text", Input).value = "no such words"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Do you ship to Canada?" in shown(app)  # stays, and says why
+        assert any("No row in this list matches" in n.message for n in app._notifications)
+
+
 @pytest.fixture
 def label_project(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("WORKBENCH_PLUGINS", "")

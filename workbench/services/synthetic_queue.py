@@ -229,6 +229,18 @@ class ReviewQueue:
             out.append(i)
         return out
 
+    def find(self, query: str, listed: list[int], pos: int) -> int | None:
+        """The position in `listed` after `pos` (wrapping around) of the first row whose id starts
+        with `query` or whose text holds it, ignoring case; None when none does."""
+        q = query.strip().casefold()
+        for step in range(1, len(listed) + 1):
+            at = (pos + step) % len(listed)
+            row = self.row(listed[at])
+            if str(row["id"]).casefold().startswith(q) or any(
+                    q in (m.get("content") or "").casefold() for m in row.get("messages") or []):
+                return at
+        return None
+
     def progress(self) -> dict[str, int]:
         mine = sum(1 for i in range(len(self.ids)) if self.mine(i) is not None)
         complete = sum(1 for i in range(len(self.ids)) if self.outcome(i).complete)

@@ -22,7 +22,8 @@ from ...services.pii_review import ReviewQueue, allow_list_path, scan_project
 from ..widgets.pii_queue import PiiQueueList
 from ..widgets.pii_record import PiiRecordView
 from .base import ProjectTab
-from .pii_dialogs import BulkAcceptDialog, FindDialog, MarkSpanDialog
+from ..widgets.find_dialog import FindDialog
+from .pii_dialogs import BulkAcceptDialog, MarkSpanDialog
 
 
 EMPTY_HELP = (
@@ -240,7 +241,9 @@ class PiiTab(ProjectTab):
             self.query_one(PiiQueueList).highlighted = at
             self._show()
 
-        self.app.push_screen(FindDialog(getattr(self, "last_find", "")), found)
+        self.app.push_screen(FindDialog("Find a record: its id (or the first characters), a word of its text, "
+                                        "or a value found in it. Enter finds the next match.",
+                                        getattr(self, "last_find", ""), "e.g. 6b586c74 or Ana Dias"), found)
 
     def action_exported(self) -> None:
         """Toggle between the spans to review and the record as the export will write it."""

@@ -13,31 +13,6 @@ COMMON_ENTITIES = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "STREET_ADDRESS", 
                    "IBAN_CODE", "US_SSN", "IP_ADDRESS", "LOCATION", "ORGANIZATION", "DATE_TIME"]
 
 
-class FindDialog(ModalScreen[str | None]):
-    """What to look for in the queue: a record id (or its start), a word of its text, a value."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, last: str = "") -> None:
-        super().__init__()
-        self.last = last
-
-    def compose(self):
-        with Vertical(id="pii-dialog", classes="pii-dialog"):
-            yield Label("Find a record: its id (or the first characters), a word of its text, or a value "
-                        "found in it. Enter finds the next match.", classes="pii-dialog-help")
-            yield Input(self.last, placeholder="e.g. 6b586c74 or Ana Dias", id="pii-find-text")
-
-    def on_mount(self) -> None:
-        self.query_one("#pii-find-text", Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value if event.value.strip() else None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
 class MarkSpanDialog(ModalScreen[tuple[str, str] | None]):
     """The text the scan missed (pre-filled with the mouse selection) and its entity type."""
 

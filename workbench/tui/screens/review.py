@@ -42,6 +42,7 @@ from .review_panels import (
 
 class ReviewTab(ProjectTab):
     TAB_ID = "review"
+    JUDGES_ITEMS = True
     TITLE = "Review"
 
     DEFAULT_CSS = """
@@ -71,6 +72,7 @@ class ReviewTab(ProjectTab):
         Binding("s", "cycle_signal", "Signal"),
         Binding("v", "cycle_show", "Show"),
         Binding("l", "toggle_labels", "Labels"),
+        Binding("slash", "find", "Find"),
     ]
     SYNTHETIC_ONLY = frozenset({"accept", "reject", "edit", "undo", "move", "cycle_category", "cycle_signal",
                                 "cycle_show"})
@@ -265,6 +267,27 @@ class ReviewTab(ProjectTab):
             return
         self.pos = max(0, min(self.pos + delta, len(self.listed) - 1))
         self._show()
+
+    def action_find(self) -> None:
+        """Jump to the next row of the list whose id starts with, or whose text holds, what is typed."""
+        if self.queue is None or not self.listed:
+            return
+        from ..widgets.find_dialog import FindDialog
+
+        def found(query: str | None) -> None:
+            if query is None:
+                return
+            self.last_find = query
+            at = self.queue.find(query, self.listed, self.pos)
+            if at is None:
+                self.notify(f"No row in this list matches {query!r}.", severity="warning", markup=False)
+                return
+            self.pos = at
+            self._show()
+
+        self.app.push_screen(FindDialog("Find a row in this list: its id (or the first characters) or a word of "
+                                        "its text. Enter finds the next match.", getattr(self, "last_find", ""),
+                                        "e.g. 6b586c74 or refund"), found)
 
     def action_cycle_category(self) -> None:
         if self.queue is None:
