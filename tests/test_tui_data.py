@@ -198,6 +198,22 @@ async def test_run_recipe_updates_the_step_counts_and_the_table(project_path: Pa
         assert Project.open(project_path).latest().id == "s0002-recipe"
 
 
+async def test_an_export_written_elsewhere_shows_when_the_tab_is_shown_again(project_path: Path):
+    from workbench.services.headless import export_project
+
+    app = make_app(project_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert row_count(app) == "9 of 9 rows" and "Recipe not run yet" in panel_text(app)
+        await pilot.press("2")  # another tab, while an export runs (from the Train tab or a terminal)
+        await settle(pilot)
+        export_project(project_path, project_path.parent / "out")
+        await pilot.press("1")
+        await settle(pilot)
+        assert row_count(app) == "7 of 7 rows"  # what the export wrote, without a restart
+        assert "exact_dedup" in panel_text(app) and "8 → 7" in panel_text(app)
+
+
 async def test_a_recipe_problem_is_a_notification_not_a_crash(project_path: Path):
     config = project_path / "workbench.toml"
     config.write_text(config.read_text().replace('name = "exact_dedup"', 'name = "exact_dedupe"'))

@@ -74,6 +74,19 @@ class DataTab(ProjectTab):
     def focus_default(self) -> None:
         self.query_one(RecordTable).focus()
 
+    def on_show(self) -> None:
+        """Coming back to the tab: a newer snapshot (an export or a recipe run from another tab or
+        from the command line) is loaded, so the rows and counts agree with what was written."""
+        if self.running or self.full_view is None:
+            return
+        try:
+            latest = self.project.latest()
+        except (WorkbenchError, OSError):
+            return
+        if latest is not None and latest.id != self.full_view.snapshot_id:
+            self.query_one(FilterBar).show_loading()
+            self.load_snapshot()
+
     # -- loading ------------------------------------------------------------------------------
     def _read_snapshot(self) -> None:
         """Read the newest snapshot and the pipeline summary; runs in a worker thread.
