@@ -143,3 +143,40 @@ async def test_a_bad_target_is_explained_and_the_last_plan_stays(project_path: P
         await pilot.press("backspace", "3")
         await pilot.pause()
         assert str(app.screen.query_one("#balance-problem").content) == ""
+
+
+async def test_esc_stops_the_computation_of_the_rows_and_f_starts_it_again(project_path: Path, monkeypatch):
+    import threading
+
+    from workbench.errors import Cancelled
+    from workbench.services import balance_targets
+
+    real = balance_targets.rows_at_balance
+    started, slow = threading.Event(), [True]
+
+    def rows_at_balance(project, progress=None, cancelled=lambda: False):
+        while slow[0]:  # a long scan: reports progress until cancelled
+            started.set()
+            progress("pii: scanning", 0, 6063)
+            if cancelled():
+                raise Cancelled("cancelled")
+            threading.Event().wait(0.02)
+        return real(project, progress=progress, cancelled=cancelled)
+
+    monkeypatch.setattr(balance_targets, "rows_at_balance", rows_at_balance)
+    app = make_app(project_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if started.is_set() and "pii: scanning" in status(app):
+                break
+        assert "esc cancels" in status(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Cancelled" in status(app) and "f computes them again" in status(app)
+        slow[0] = False
+        await pilot.press("f")
+        await settle(pilot)
+        assert "Cancelled" not in status(app) and chart_lines(app)

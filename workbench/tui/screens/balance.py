@@ -123,8 +123,9 @@ class BalanceTab(ProjectTab):
 
     # -- the rows that reach balance ----------------------------------------------------------
     def action_reload(self) -> None:
+        self.load_cancelled = False
         self.query_one("#balance-progress", ProgressBar).display = True
-        self._status("running the steps before balance…")
+        self._status("running the steps before balance… (esc cancels)")
         self.load_rows()
 
     @work(thread=True, exclusive=True, group="balance-load", exit_on_error=False)
@@ -142,9 +143,11 @@ class BalanceTab(ProjectTab):
         self.post_message(RowsReachedBalance(*loaded))
 
     def on_balance_progressed(self, event: BalanceProgressed) -> None:
+        if getattr(self, "load_cancelled", False):
+            return
         self.query_one("#balance-progress", ProgressBar).display = True
         self.query_one("#balance-progress", ProgressBar).update(total=max(event.total, 1), progress=event.done)
-        self._status(f"{event.label} {event.done:,}/{event.total:,}")
+        self._status(f"{event.label} {event.done:,}/{event.total:,} (esc cancels)")
 
     def on_balance_load_failed(self, event: BalanceLoadFailed) -> None:
         self.query_one("#balance-progress", ProgressBar).display = False
@@ -224,6 +227,15 @@ class BalanceTab(ProjectTab):
         self._focus(self.query_one(f"#target-{which}", Input))
 
     def action_back(self) -> None:
+        """esc: stops the computation of the rows that reach balance while it runs; otherwise
+        leaves a target field for the chart."""
+        loading = [w for w in self.workers if w.group == "balance-load" and w.is_running]
+        if loading:
+            self.workers.cancel_group(self, "balance-load")
+            self.load_cancelled = True  # progress the worker sent before it stopped is not shown
+            self.query_one("#balance-progress", ProgressBar).display = False
+            self._status("Cancelled: the rows that reach balance were not computed; f computes them again.")
+            return
         self._focus(self.query_one(BalanceChart))
 
     @on(Input.Submitted)
