@@ -321,3 +321,23 @@ def test_long_step_names_stay_apart_from_their_counts():
     assert "  synthetic_review  3,008 → 2,990" in text
     assert "  validate          3,008 → 3,008" in text
     assert "  split             train 2,540 · holdout 450" in text
+
+
+async def test_enter_opens_the_record_on_the_whole_screen_at_80x24(project_path: Path):
+    from workbench.tui.widgets.record_modal import RecordScreen
+
+    app = make_app(project_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down")
+        await pilot.pause()
+        record = app.screen.query_one(RecordTable).highlighted
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordScreen)
+        body = app.screen.query_one("#record-detail-body").content.plain
+        for turn in record["messages"]:
+            assert turn["content"].split("\n")[0] in body  # every turn, not only the metadata
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, RecordScreen)

@@ -49,6 +49,7 @@ class DataTab(ProjectTab):
         Binding("slash", "search", "Search"),
         Binding("c", "cycle_category", "Category"),
         Binding("r", "run_recipe", "Run recipe"),
+        Binding("enter", "open_record", "Open record"),
         Binding("escape", "cancel_run", "Cancel run"),
     ]
 
@@ -73,6 +74,14 @@ class DataTab(ProjectTab):
 
     def focus_default(self) -> None:
         self.query_one(RecordTable).focus()
+
+    def action_open_record(self) -> None:
+        """The record under the cursor on the whole screen (the pane is small on a small terminal)."""
+        from ..widgets.record_modal import RecordScreen
+
+        record = self.query_one(RecordTable).highlighted
+        if record is not None:
+            self.app.push_screen(RecordScreen(record))
 
     def on_show(self) -> None:
         """Coming back to the tab: a newer snapshot (an export or a recipe run from another tab or
