@@ -96,9 +96,17 @@ def test_report_tables_hold_the_hand_computed_numbers(eval_project, tmp_path):
     # billing: (3 + ½) / 4; shipping: (0 + ½) / 2
     assert row_of(md, "billing")[:7] == ["billing", "4", "3", "0", "1", "0", "87.5%"]
     assert row_of(md, "shipping")[:7] == ["shipping", "2", "0", "1", "0", "1", "25.0%"]
-    verdict = md.split("## Verdict", 1)[1].strip().splitlines()[0]
-    assert verdict.startswith(f"**{TUNED} beats base in 1 of 2 categories")
-    assert "overall win rate 66.7% [" in verdict and "below the 70% bar" in verdict
+    verdict = md.split("## Verdict", 1)[1].strip().splitlines()
+    # the plain words first: both categories have fewer than 5 votes, both bad is counted apart
+    assert verdict[0] == (f"**There are too few votes yet to tell whether the tuned model ({TUNED}) is better than "
+                          "base in any of its 2 categories (about 2–6 more each would settle it).**")
+    assert verdict[2].startswith(f"Overall {TUNED} won 3 of 4 votes that picked a side (75%); 1 of 6 votes was a tie.")
+    assert "17% of votes (1 of 6): both replies unusable" in verdict[2]
+    assert "- billing: too few votes (4 votes, 1 tie; about 2 more would settle it)" in verdict
+    # the statistics below them, ties and both bad as half a win
+    stats_line = next(line for line in verdict if line.startswith("In statistical terms"))
+    assert f"{TUNED} beats base in 1 of 2 categories" in stats_line
+    assert "overall win rate 66.7% [" in stats_line and "below the 70% bar" in stats_line
     # the data card of the export run:r1 trained on, its training curve, and the metrics side by side
     data = md[md.index("## Data"):md.index("## Training")]
     assert f"From the export {TUNED} trained on, exports/" in data
@@ -166,7 +174,7 @@ def test_a_project_without_votes_still_gets_a_report(tmp_path):
     finally:
         project.close()
     md = md_path.read_text(encoding="utf-8")
-    assert "**no votes yet**" in md
+    assert "**No votes yet.**" in md
     assert "No export found" in md and "No replies stored yet" in md
     assert "<svg" not in html_path.read_text(encoding="utf-8")
 

@@ -20,7 +20,7 @@ from workbench.plugins import load_registry
 from workbench.recipe import Recipe, StepSpec, run_recipe
 from workbench.services.project import Project
 from workbench.services.synthetic_queue import ReviewQueue
-from workbench.steps.synthetic_review.signals import text_signals
+from workbench.steps.synthetic_review.signals import reply_text, text_signals
 from workbench.steps.synthetic_review.verdicts import record_verdict, store_verdicts, undo_verdict
 from workbench.store import Store
 
@@ -244,12 +244,66 @@ def test_signals_catch_the_planted_synthetic_flaws_of_the_sample():
     synthetic = data.filter(pl.col("origin") == "synthetic")
     signals = text_signals(synthetic, data.filter(pl.col("origin") == "human"))
     lines = synthetic.get_column("source_line").to_list()
-    for signal, flaw in (("boilerplate", "ai_boilerplate"), ("repeats_prompt", "repeats_prompt"),
-                         ("placeholder", "placeholder"), ("truncated", "truncated")):
+    for signal, flaw in (("repeats_prompt", "repeats_prompt"), ("placeholder", "placeholder"),
+                         ("truncated", "truncated")):
         fired = {line for line, s in zip(lines, signals) if signal in s.flagged}
         truth = {line for line in lines if flaw in flaws.get(line, ())}
         assert fired == truth, signal
+    # the planted AI boilerplate is named as such; the generator's templated filler is boilerplate too
+    ai = {line for line, s in zip(lines, signals) if s.boilerplate_why == "refusal or AI self-reference"}
+    assert ai == {line for line in lines if "ai_boilerplate" in flaws.get(line, ())}
+    replies = [reply_text(m).lower() for m in synthetic.get_column("messages").to_list()]
+    templated = {line for line, reply in zip(lines, replies) if "anything else i can assist you with" in reply}
+    assert len(templated) > 50
+    assert all("boilerplate" in s.flagged for line, s in zip(lines, signals) if line in templated)
     assert not any("wrong_language" in s.flagged for s in signals)
+
+
+FILLER = ("I understand how frustrating this can be. Please restart the thermostat and check the Wi-Fi light. "
+          "Is there anything else I can assist you with today?")
+
+
+def test_stock_filler_is_boilerplate_and_a_human_agents_words_are_not():
+    reference = frame([{"user": f"question {i}", "assistant": "Done, the refund is on its way.", "category": "billing"}
+                       for i in range(5)])
+    rows = frame([
+        {"user": "My thermostat is offline.", "assistant": FILLER, "category": "technical"},
+        {"user": "My thermostat is offline.", "category": "technical",
+         "assistant": "Thanks for reaching out. Restart it and check the Wi-Fi light. "
+                      "Is there anything else I can help with today?"},
+    ], source="synthetic.jsonl")
+    filler, human_like = text_signals(rows, reference)
+    assert "boilerplate" in filler.flagged
+    assert (filler.boilerplate, filler.boilerplate_why) == ("i understand how frustrating", "stock phrase")
+    assert "boilerplate" not in human_like.flagged
+
+
+def test_a_sentence_many_replies_of_a_category_share_is_boilerplate():
+    shared = "Our billing specialists review every account within two working days."
+    rows = frame([{"user": f"Why was I charged {i} times?", "category": "billing",
+                   "assistant": f"You were charged {i} times because of a retry. {shared if i < 4 else ''}"}
+                  for i in range(10)]
+                 + [{"user": f"Where is parcel {i}?", "category": "shipping",
+                     "assistant": f"Parcel {i} left today. {shared if i < 2 else ''}"} for i in range(10)])
+    signals = text_signals(rows, rows.head(1))
+    billing, shipping = signals[:10], signals[10:]
+    # 4 of 10 billing replies (at least 3, and 20% or more of them) share it: boilerplate there
+    assert [s.boilerplate is not None for s in billing] == [True] * 4 + [False] * 6
+    assert billing[0].boilerplate == shared.lower().rstrip(".")
+    assert billing[0].boilerplate_why == "shared by 4 of 10 billing replies"
+    # in shipping only 2 replies have it: not enough there
+    assert not any(s.boilerplate for s in shipping)
+
+
+def test_a_sentence_shared_across_categories_is_boilerplate():
+    closing = "Thank you so much for your patience with us today."
+    rows = frame([{"user": f"Question {i} about {cat}?", "category": cat,
+                   "assistant": f"Answer {i} about {cat}. {closing if i == 0 else ''}"}
+                  for cat in ("billing", "shipping", "account", "returns") for i in range(10)])
+    signals = text_signals(rows, rows.head(1))
+    flagged = [s for s in signals if s.boilerplate]
+    # one reply in each of 4 categories (10% of a category, 10% of all): shared across categories
+    assert len(flagged) == 4 and flagged[0].boilerplate_why == "shared by 4 replies in 4 categories"
 
 
 def test_language_pii_and_length_signals():

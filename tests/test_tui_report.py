@@ -44,20 +44,32 @@ def chart_text(app) -> list[str]:
     return [chart.render_line(y).text.rstrip() for y in range(chart.size.height)]
 
 
-async def test_report_tab_shows_the_verdict_chart_and_tables(tmp_path):
+async def test_report_tab_shows_the_words_first_and_the_statistics_on_s(tmp_path):
     path = make_eval_project(tmp_path)
     app = make_app(path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("8")
         await settle(pilot)
         verdict = text_of(app, "#report-verdict")
-        assert verdict.startswith(f"{TUNED} beats base in 1 of 2 categories")
-        assert "overall win rate 66.7% [" in verdict and "below the 70% bar" in verdict
+        assert verdict.startswith(f"There are too few votes yet to tell whether the tuned model ({TUNED}) is better")
+        words = text_of(app, "#report-words")
+        assert f"Overall {TUNED} won 3 of 4 votes that picked a side (75%)" in words
+        assert "17% of votes (1 of 6): both replies unusable" in words
+        assert "billing: too few votes (4 votes, 1 tie; about 2 more would settle it)" in words
         assert "6 standing votes by 1 rater" in text_of(app, "#report-summary")
+        # the statistics are one key away
+        assert not app.screen.query_one("#report-stats").display
+        assert "s show the statistics" in str(app.screen.query_one("#report-status", Label).render())
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.screen.query_one("#report-stats").display
+        stats = text_of(app, "#report-stats-verdict")
+        assert f"{TUNED} beats base in 1 of 2 categories" in stats
+        assert "overall win rate 66.7% [" in stats and "below the 70% bar" in stats
         lines = chart_text(app)
         assert "50%" in lines[0] and "70%" in lines[0]
         billing = next(line for line in lines if line.startswith("billing"))
-        assert "87.5%" in billing and SOLID in billing and "n=4" in billing
+        assert "87.5% too few votes n=4" in billing and SOLID in billing  # 4 votes: no interval drawn
         shipping = next(line for line in lines if line.startswith("shipping"))
         assert "25.0%" in shipping
         table = lines_of(app.screen.query_one(".report-table", Static)).splitlines()
@@ -68,6 +80,8 @@ async def test_report_tab_shows_the_verdict_chart_and_tables(tmp_path):
         assert "rouge_l" in metrics and TUNED in metrics
         assert "left reply won" in text_of(app, "#report-position")
         assert "no pair has votes from two raters" in text_of(app, "#report-agreement")
+        await pilot.press("s")
+        assert not app.screen.query_one("#report-stats").display
 
 
 async def test_refresh_picks_up_new_votes_and_w_writes_the_files(tmp_path):
@@ -85,6 +99,8 @@ async def test_refresh_picks_up_new_votes_and_w_writes_the_files(tmp_path):
         await pilot.press("r")
         await settle(pilot)
         assert "12 standing votes by 2 raters" in text_of(app, "#report-summary")
+        await pilot.press("s")
+        await settle(pilot)
         assert "Cohen's kappa" in text_of(app, "#report-agreement")
         await pilot.press("w")
         await settle(pilot)
@@ -120,7 +136,7 @@ async def test_an_empty_project_says_what_to_do(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("8")
         await settle(pilot)
-        assert text_of(app, "#report-verdict") == "no votes yet"
+        assert text_of(app, "#report-verdict") == "No votes yet."
         assert "Compare tab" in text_of(app, "#report-summary")
         assert not app.screen.query(WinRateChart)
 

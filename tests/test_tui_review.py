@@ -162,7 +162,7 @@ async def test_signals_and_filters(project_path: Path):
         await pilot.press("n")
         assert "Where is my parcel?" in shown(app)
         text = side(app)
-        assert "⚠ refusal / boilerplate: “as an ai”" in text
+        assert "⚠ refusal / boilerplate / filler: “as an ai”" in text
         assert "⚠ nearest human example: 1.00" in text and "Where is my order?" in text
         await pilot.press("p")
         assert "Can I pay by bank transfer?" in shown(app)

@@ -1,7 +1,8 @@
 """The evaluation report: what the data was, how training went, the automated metrics and the
 blind A/B verdict, as Markdown and as one self-contained HTML page (inline CSS and SVG).
 
-`collect` gathers everything the report and the TUI Report tab show; `write_report` writes both
+`collect` gathers everything the report and the TUI Report tab show, the verdict in plain words
+(`report_words`) first; `write_report` writes both
 files atomically. Apart from the one "Generated …" line the files are byte-identical for the
 same project state, so two reports can be diffed. The blocks of the document and their Markdown
 and HTML are in `report_document`; the tables the TUI shares, in `report_tables`.
@@ -19,6 +20,7 @@ from .. import __version__
 from ..errors import WorkbenchError
 from .project import EvalProject
 from .report_document import to_html, to_markdown
+from .report_words import min_votes_setting, plain_verdict
 from .stats import analyze
 
 CURVE_POINTS = 400  # train-loss points kept per run for the chart (the holdout points are all kept)
@@ -35,6 +37,7 @@ def collect(project: EvalProject, *, bootstrap: int = 1000, seed: int = 0, basel
     store = project.store
     votes = load_votes(store)
     stats = analyze(votes, bootstrap=bootstrap, seed=seed, baseline=baseline, bar=bar)
+    words = plain_verdict(stats, min_votes_setting(project.config))
     try:
         registry = project.registry()
     except WorkbenchError:
@@ -50,6 +53,7 @@ def collect(project: EvalProject, *, bootstrap: int = 1000, seed: int = 0, basel
         "runs": runs,
         "metrics": metrics,
         "stats": stats,
+        "words": words,
         "counts": {"prompts": len(store.evals.prompts()), "pairs": len(store.arena.pairs()), "votes": len(votes),
                    "raters": sorted({v.rater for v in votes})},
     }

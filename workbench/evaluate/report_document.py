@@ -10,18 +10,28 @@ from html import escape
 from typing import Any
 
 from . import svg
-from .report_tables import chart_rows, metric_tables, pair_title, unused_metrics
+from .report_tables import chart_rows, metric_tables, pair_title, too_few_votes, unused_metrics
+from .report_words import plain_verdict
 from .text import bt_rows, position_line, win_rate_rows
 
 
 # -- the document, once, for both formats ----------------------------------------------------
 def _blocks(data: dict[str, Any]) -> list[tuple]:
-    """The report as ("h1"|"h2"|"h3"|"p"|"verdict"|"list"|"table"|"svg", ...) blocks."""
+    """The report as ("h1"|"h2"|"h3"|"p"|"verdict"|"list"|"table"|"svg", ...) blocks: the verdict in
+    plain words first, the statistics after it."""
     stats, bar = data["stats"], data["stats"]["settings"]["bar"]
+    words = data.get("words") or plain_verdict(stats)
     out: list[tuple] = [("h1", f"Evaluation report: {data['project']}"), ("generated",)]
-    out += [("h2", "Verdict"), ("verdict", stats["verdict"])]
-    if len(stats["verdicts"]) > 1:
-        out.append(("list", stats["verdicts"][1:]))
+    out += [("h2", "Verdict"), ("verdict", words["headline"], words["tone"])]
+    out += [("p", line) for line in (words["overall"], words["bar"]) if line]
+    if words["categories"]:
+        out.append(("list", [f"{c['category']}: {c['words']}" for c in words["categories"]]))
+    for other in words["pairs"][1:]:
+        out.append(("p", " ".join(line for line in (other["headline"], other["overall"], other["bar"]) if line)))
+    if stats["pairs"]:
+        out.append(("p", words["basis"]))
+        out.append(("p", "In statistical terms (ties and both bad as half a win each; the intervals, the table "
+                         "of win rates and Bradley-Terry are below): " + "; ".join(stats["verdicts"]) + "."))
     c = data["counts"]
     raters = ", ".join(c["raters"]) or "none yet"
     out.append(("p", f"{c['votes']:,} standing votes by {len(c['raters'])} rater{'s' * (len(c['raters']) != 1)} "
@@ -52,7 +62,8 @@ def _blocks(data: dict[str, Any]) -> list[tuple]:
                          "judgements with `workbench eval import-judgements`."))
     for entry in stats["pairs"]:
         headers, rows = win_rate_rows(entry)
-        hero, chart = chart_rows(entry)
+        rows = too_few_votes(rows, words["min_votes"])
+        hero, chart = chart_rows(entry, words["min_votes"])
         out += [("h3", pair_title(entry)),
                 ("svg", svg.win_rate_chart(chart, bar=bar, title=f"win rate of {hero} per category")),
                 ("table", headers, rows, [False] + [True] * (len(headers) - 1))]
@@ -232,7 +243,7 @@ def to_html(data: dict[str, Any], generated: str) -> str:
         elif kind == "generated":
             parts.append(f'<p class="generated">{escape(generated)}</p>')
         elif kind == "verdict":
-            side = "above" if " above the " in block[1] else "below" if " below the " in block[1] else ""
+            side = block[2] if block[2] in ("above", "below") else ""
             parts.append(f'<p class="verdict {side}">{escape(block[1])}</p>')
         elif kind == "p":
             parts.append(f"<p>{escape(block[1])}</p>")

@@ -39,16 +39,22 @@ def unused_metrics(metrics: dict[str, Any]) -> list[str]:
             if all((metrics["overall"][m] or {}).get(n) is None for m in metrics["models"])]
 
 
-def chart_rows(entry: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-    """The model the chart speaks for and its rows (overall first), from a stats pair entry."""
+def chart_rows(entry: dict[str, Any], min_votes: int = 1) -> tuple[str, list[dict[str, Any]]]:
+    """The model the chart speaks for and its rows (overall first), from a stats pair entry; a row
+    with fewer than `min_votes` votes has no interval (too few votes to draw one honestly)."""
     view = entry.get("view")
-    if view is not None:
-        items = [("overall", view)] + list(view["categories"].items())
-        return view["model"], [{"label": k, "rate": e["win_rate"], "n": e["n"], "wilson": e["wilson"],
-                                "bootstrap": e["bootstrap"]} for k, e in items]
-    items = [("overall", entry)] + list(entry["categories"].items())
-    return entry["model_a"], [{"label": k, "rate": e["win_rate_a"], "n": e["n"], "wilson": e["wilson"],
-                               "bootstrap": e["bootstrap"]} for k, e in items]
+    rate = "win_rate" if view is not None else "win_rate_a"
+    hero, base = (view["model"], view) if view is not None else (entry["model_a"], entry)
+    items = [("overall", base)] + list(base["categories"].items())
+    return hero, [{"label": k, "rate": e[rate], "n": e["n"],
+                   "wilson": e["wilson"] if e["n"] >= min_votes else None,
+                   "bootstrap": e["bootstrap"] if e["n"] >= min_votes else None} for k, e in items]
+
+
+def too_few_votes(rows: list[list[str]], min_votes: int) -> list[list[str]]:
+    """`text.win_rate_rows` rows with the two interval cells of a small category (fewer than
+    `min_votes` votes) replaced by "too few votes"."""
+    return [row[:-2] + ["–", "too few votes"] if int(row[1]) < min_votes else row for row in rows]
 
 
 def pair_title(entry: dict[str, Any], whose: bool = False) -> str:

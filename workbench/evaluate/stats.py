@@ -87,13 +87,19 @@ def _mirror(interval: list[float] | None) -> list[float] | None:
 
 
 # -- the verdict -----------------------------------------------------------------------------
-def verdict(entry: dict[str, Any], baseline: str = "base", bar: float = 0.70) -> str:
-    """'<tuned> beats base in X of Y categories; overall win rate Z% [lo–hi]' and the bar."""
+def speaker_view(entry: dict[str, Any]) -> dict[str, Any]:
+    """The pair seen from the tuned model, or, for two tuned models, from the one ahead."""
     view = entry.get("view")
-    if view is None:  # two tuned models: speak for the one ahead
+    if view is None:
         rate = entry["win_rate_a"]
         hero = entry["model_b"] if rate is not None and rate < 0.5 else entry["model_a"]
         view = _view(entry, hero, entry["model_b"] if hero == entry["model_a"] else entry["model_a"])
+    return view
+
+
+def verdict(entry: dict[str, Any], baseline: str = "base", bar: float = 0.70) -> str:
+    """'<tuned> beats base in X of Y categories; overall win rate Z% [lo–hi]' and the bar."""
+    view = speaker_view(entry)
     hero, other = view["model"], view["baseline"]
     if not view["n"]:
         return f"{hero} vs {other}: no votes yet"

@@ -114,7 +114,9 @@ class ReviewQueue:
         self.categories: list[str | None] = self.rows.get_column("category").to_list()
         # Signals are measured when a row is first shown (or filtered on), so the first example
         # shows at once however many rows there are; compute_signals() fills in the rest.
-        self.scorer = SignalScorer(self.reference)
+        # The rows under review give the sentences many replies of a category share (templated
+        # filler); load() runs in the tab's worker thread, so this costs the screen nothing.
+        self.scorer = SignalScorer(self.reference, synthetic=self.rows)
         self._signals: list[Signals | None] = [None] * len(self.ids)
         self._nearest: tuple[list[str | None], list[float | None]] | None = None
 

@@ -1,8 +1,9 @@
 """Signals shown beside a synthetic example to help the reviewer judge it.
 
 Cheap ones come from the text alone (:func:`text_signals`): the reply's length against its
-category's human rows, personal data, a reply that repeats the prompt, refusals and AI
-boilerplate, a reply in another language than the prompt, template placeholders left in, and a
+category's human rows, personal data, a reply that repeats the prompt, refusals, AI boilerplate
+and templated filler (stock phrases, and sentences many synthetic replies of a category share:
+:mod:`.boilerplate`), a reply in another language than the prompt, template placeholders left in, and a
 reply cut off mid-sentence. The nearest human example (:func:`nearest_reference`) needs sentence
 embeddings and arrives later. A signal is a hint, never a verdict.
 
@@ -22,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from ...records import turn_text
+from .boilerplate import AI_PHRASES, STOCK_PHRASES, SharedSentences, find_boilerplate
 from .language import guess_language
 
 # Signal names (the Review screen's filter) and what they mean to a reviewer.
@@ -30,7 +32,7 @@ SIGNALS: dict[str, str] = {
     "length": "unusually short or long for its category",
     "pii": "personal data in the text",
     "repeats_prompt": "the reply repeats the prompt",
-    "boilerplate": "refusal or AI boilerplate",
+    "boilerplate": "refusal, AI boilerplate or templated filler",
     "wrong_language": "reply not in the prompt's language",
     "placeholder": "template placeholder left in",
     "truncated": "reply cut off mid-sentence",
@@ -41,14 +43,7 @@ REPEAT_SHARE = 0.6  # share of the prompt's word trigrams found again in the rep
 LENGTH_PERCENTILES = (0.01, 0.99)
 MIN_REFERENCE = 20  # fewer human rows in a category than this: compare with all human rows
 
-BOILERPLATE = (
-    "as an ai", "as a language model", "as a large language model", "i am an ai", "i'm an ai",
-    "i'm just an ai", "i am just an ai", "i don't have personal", "i do not have personal",
-    "i don't have access to real-time", "i do not have access to real-time", "my knowledge cutoff",
-    "my training data", "i cannot browse", "i'm sorry, but i can't", "i'm sorry, but i cannot",
-    "i am sorry, but i cannot", "i cannot assist with", "i can't assist with", "i can't help with that",
-    "i cannot help with that", "i'm unable to help with", "i am unable to provide", "openai", "chatgpt",
-)
+BOILERPLATE = AI_PHRASES  # refusals and AI self-reference; stock phrases and shared sentences in .boilerplate
 
 _PII = {
     "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
@@ -76,7 +71,8 @@ class Signals:
     length_flag: str | None = None  # "short" or "long"
     pii: list[str] = field(default_factory=list)  # kinds found
     repeats_prompt: float = 0.0  # share of the prompt's word trigrams repeated in the reply
-    boilerplate: str | None = None  # the phrase found
+    boilerplate: str | None = None  # the phrase or sentence found
+    boilerplate_why: str | None = None  # "refusal or AI self-reference", "stock phrase", "shared by 12 of 40 …"
     language: str | None = None  # of the reply
     expected_language: str | None = None  # of the prompt, else the dataset's
     placeholder: str | None = None
@@ -197,9 +193,14 @@ def _percentile(sorted_values: np.ndarray, value: float) -> float:
 
 
 class SignalScorer:
-    """Measures rows against `reference` (human rows); the reference statistics are read once."""
+    """Measures rows against `reference` (human rows); the reference statistics are read once.
 
-    def __init__(self, reference: pl.DataFrame, phrases: Sequence[str] = BOILERPLATE) -> None:
+    `synthetic`, the rows under review, gives the sentences many replies of one category share
+    (templated filler); without it only the phrase lists find boilerplate.
+    """
+
+    def __init__(self, reference: pl.DataFrame, phrases: Sequence[str] = BOILERPLATE,
+                 synthetic: pl.DataFrame | None = None, stock_phrases: Sequence[str] = STOCK_PHRASES) -> None:
         turns = pl.col("messages")
         if "chosen" in reference.columns and reference.get_column("chosen").null_count() < reference.height:
             turns = pl.concat_list([turns, pl.col("chosen").fill_null(turns.list.head(0))])
@@ -217,6 +218,11 @@ class SignalScorer:
         known = [lang for lang in replies if lang]
         self.dataset_language = max(set(known), key=known.count) if known else None
         self.phrases = [p.lower() for p in phrases]
+        self.stock_phrases = [p.lower() for p in stock_phrases]
+        self.shared = None if synthetic is None else SharedSentences(
+            (row["category"], reply_text(scored_turns(row)))
+            for row in synthetic.select(*[c for c in ("messages", "chosen") if c in synthetic.columns],
+                                        "category").iter_rows(named=True))
 
     def score(self, messages: Sequence[dict[str, Any]] | None, category: str | None,
               rejected: Sequence[dict[str, Any]] | None = None) -> Signals:
@@ -236,8 +242,9 @@ class SignalScorer:
         whole = "\n".join(turn_text(m) for m in [*messages, *(rejected or ())])
         s.pii = pii_kinds(whole)
         s.repeats_prompt = repeat_share(messages)
-        lower = reply.lower()
-        s.boilerplate = next((p for p in self.phrases if p in lower), None)
+        found = find_boilerplate(reply, category, self.shared, self.phrases, self.stock_phrases)
+        if found is not None:
+            s.boilerplate, s.boilerplate_why = found.phrase, found.why
         s.language = guess_language(reply)
         s.expected_language = guess_language(prompt_text(messages)) or self.dataset_language
         placeholder = _PLACEHOLDER.search(whole)
@@ -249,7 +256,7 @@ class SignalScorer:
 def text_signals(rows: pl.DataFrame, reference: pl.DataFrame,
                  phrases: Sequence[str] = BOILERPLATE) -> list[Signals]:
     """Signals for each row of `rows` (synthetic), measured against `reference` (human rows)."""
-    scorer = SignalScorer(reference, phrases)
+    scorer = SignalScorer(reference, phrases, synthetic=rows)
     columns = [c for c in ("messages", "chosen", "rejected") if c in rows.columns]
     return [scorer.score(scored_turns(row), row["category"], row.get("rejected"))
             for row in rows.select(*columns, "category").iter_rows(named=True)]

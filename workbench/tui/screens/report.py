@@ -1,5 +1,6 @@
-"""The Report tab: the verdict of the blind A/B votes, win rates per category with intervals,
-the automated metrics side by side, position bias and agreement: the tables of the report files.
+"""The Report tab: the verdict of the blind A/B votes in plain words ("better in 5 of 8
+categories; in 3 too few votes to tell"), then, one key (s) away, the statistics: win rates per
+category with intervals, Bradley-Terry, the automated metrics, position bias and agreement.
 
 Everything is computed in a worker (`evaluate.report.collect`) each time the tab is shown and on
 r; w writes report.md and report.html into PROJECT/report/ from what is on screen.
@@ -26,6 +27,7 @@ from .base import ProjectTab
 from .report_chart import WinRateChart
 
 REPORT_DIR = "report"  # inside the project folder
+NARROW = 110  # below this width the win-rate table leaves out the Wilson interval
 
 
 @dataclass
@@ -49,10 +51,12 @@ class ReportWritten(Message):
     paths: list[Path]
 
 
-def rich_table(headers: list[str], rows: list[list[str]], bold_first_row: bool = False) -> Table:
+def rich_table(headers: list[str], rows: list[list[str]], bold_first_row: bool = False,
+               first_width: int | None = None) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for i, header in enumerate(headers):
-        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
+        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0,
+                         max_width=first_width if i == 0 else None, overflow="ellipsis" if i == 0 else "fold")
     for i, row in enumerate(rows):
         table.add_row(*row, style="bold" if bold_first_row and i == 0 else None)
     return table
@@ -64,6 +68,7 @@ class ReportTab(ProjectTab):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh_report", "Refresh"),
+        Binding("s", "toggle_statistics", "Statistics"),
         Binding("w", "write_report", "Write report files"),
     ]
 
@@ -71,19 +76,26 @@ class ReportTab(ProjectTab):
         super().__init__(project)
         self.data: dict[str, Any] | None = None
         self.written: list[Path] = []
+        self.show_statistics = False
 
     def compose(self):
         with Horizontal(id="report-top"):
             yield Label("", id="report-status")
         with VerticalScroll(id="report-body"):
             yield Static("", id="report-verdict")
+            yield Static("", id="report-words")
             yield Static("", id="report-summary")
-            yield Vertical(id="report-pairs")
-            yield Static("", id="report-bt", classes="report-section")
-            yield Static("", id="report-metrics", classes="report-section")
-            yield Static("", id="report-position", classes="report-section")
-            yield Static("", id="report-agreement", classes="report-section")
             yield Static("", id="report-notes", classes="report-section")
+            with Vertical(id="report-stats"):
+                yield Static("", id="report-stats-verdict")
+                yield Vertical(id="report-pairs")
+                yield Static("", id="report-bt", classes="report-section")
+                yield Static("", id="report-metrics", classes="report-section")
+                yield Static("", id="report-position", classes="report-section")
+                yield Static("", id="report-agreement", classes="report-section")
+
+    def on_mount(self) -> None:
+        self.query_one("#report-stats").display = self.show_statistics
 
     def on_show(self) -> None:
         self.action_refresh_report()
@@ -121,22 +133,15 @@ class ReportTab(ProjectTab):
     def _show(self, data: dict[str, Any]) -> None:
         stats, counts = data["stats"], data["counts"]
         bar = stats["settings"]["bar"]
-        verdict = self.query_one("#report-verdict", Static)
-        verdict.set_classes(["above" if " above the " in stats["verdict"] else
-                             "below" if " below the " in stats["verdict"] else "none"])
-        lines: list[str | tuple[str, str]] = [(stats["verdict"], "bold")]
-        for other in stats["verdicts"][1:]:
-            lines += ["\n", other]
-        verdict.update(Content.assemble(*lines))
+        words = self._show_words(data)
         raters = len(counts["raters"])
         summary = (f"{counts['votes']:,} standing votes by {raters} rater{'s' * (raters != 1)} on "
-                   f"{counts['pairs']:,} blind pairs over {counts['prompts']:,} prompts · the bar for a strong "
-                   f"signal is {bar:.0%} · intervals are 95%")
+                   f"{counts['pairs']:,} blind pairs over {counts['prompts']:,} prompts")
         if not stats["pairs"]:
-            summary += ("\nNo votes yet: generate replies (`workbench generate`), rate pairs in the Compare tab, "
-                        "or import judgements (`workbench eval import-judgements`); this tab refreshes when shown.")
+            summary += ("\nNo votes yet: generate replies and rate pairs in the Compare tab, or import judgements "
+                        "(`workbench eval import-judgements`); this tab refreshes when shown.")
         self.query_one("#report-summary", Static).update(Content.styled(summary, "$text-muted"))
-        self._show_pairs(stats, bar)
+        self._show_pairs(stats, bar, words["min_votes"])
         self._show_bradley_terry(stats)
         self._show_metrics(data["metrics"])
         self._show_position(stats)
@@ -144,12 +149,56 @@ class ReportTab(ProjectTab):
         notes = self.query_one("#report-notes", Static)
         notes.display = bool(stats["notes"])
         notes.update(Content.assemble(("Notes", "bold"), *[part for n in stats["notes"] for part in ("\n• ", n)]))
+        self._show_keys()
+
+    def _show_words(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The verdict in plain words at the top; the statistical verdict lines inside the statistics."""
+        from ...evaluate.report_words import plain_verdict
+
+        stats = data["stats"]
+        words = data.get("words") or plain_verdict(stats)
+        verdict = self.query_one("#report-verdict", Static)
+        verdict.set_classes([words["tone"]])
+        verdict.update(Content.styled(words["headline"], "bold"))
+        parts: list[str | tuple[str, str]] = []
+        for line in (words["overall"], words["bar"]):
+            if line:
+                parts += [line, "\n"]
+        style = {"better": "$success", "worse": "$error"}
+        for c in words["categories"]:
+            status, _, rest = c["words"].partition(" — ")
+            parts += ["\n  ", (c["category"], "bold"), ": ", (status, style.get(c["status"], "$warning"))]
+            parts += [" — ", rest] if rest else []
+        for other in words["pairs"][1:]:
+            parts += ["\n\n", (other["headline"], "bold")]
+            parts += [part for line in (other["overall"], other["bar"]) if line for part in ("\n", line)]
+        widget = self.query_one("#report-words", Static)
+        widget.display = bool(parts)
+        widget.update(Content.assemble(*parts))
+        lines: list[str | tuple[str, str]] = [("Statistics", "bold"), "\n", (words["basis"], "$text-muted")]
+        if stats["pairs"]:
+            lines += ["\n", ("In statistical terms (ties and both bad as half a win each):", "$text-muted")]
+            lines += [part for v in stats["verdicts"] for part in ("\n", v)]
+        self.query_one("#report-stats-verdict", Static).update(Content.assemble(*lines))
+        return words
+
+    def _show_keys(self) -> None:
         where = f" · last written to {self._shown_path(self.written[0].parent)}/" if self.written else ""
-        self._status(Content.assemble(("r", "bold"), " refresh  ", ("w", "bold"),
+        stats = "hide the statistics" if self.show_statistics else "show the statistics"
+        self._status(Content.assemble(("r", "bold"), " refresh  ", ("s", "bold"), f" {stats}  ", ("w", "bold"),
                                       f" write report.md and report.html to {REPORT_DIR}/", (where, "$text-muted")))
 
-    def _show_pairs(self, stats: dict[str, Any], bar: float) -> None:
-        from ...evaluate.report_tables import chart_rows, pair_title
+    def action_toggle_statistics(self) -> None:
+        """Show or hide the intervals, tables, Bradley-Terry and the rest below the plain words."""
+        self.show_statistics = not self.show_statistics
+        self.query_one("#report-stats").display = self.show_statistics
+        if self.data is not None:
+            self._show_keys()
+        if self.show_statistics:
+            self.query_one("#report-stats").scroll_visible(top=True)
+
+    def _show_pairs(self, stats: dict[str, Any], bar: float, min_votes: int = 1) -> None:
+        from ...evaluate.report_tables import chart_rows, pair_title, too_few_votes
         from ...evaluate.text import win_rate_rows
 
         box_ = self.query_one("#report-pairs", Vertical)
@@ -158,9 +207,16 @@ class ReportTab(ProjectTab):
         for entry in stats["pairs"]:
             hero, rows = chart_rows(entry)
             headers, table_rows = win_rate_rows(entry, short=True)
+            table_rows = too_few_votes(table_rows, min_votes)
+            narrow = 0 < self.size.width < NARROW
+            if narrow:  # the bootstrap interval is the one the verdict quotes
+                headers, table_rows = headers[:-2] + headers[-1:], [r[:-2] + r[-1:] for r in table_rows]
+                headers = [{"votes": "n", "losses": "lost", "win rate": "rate", "bootstrap 95%": "95%"}.get(h, h)
+                           for h in headers]
             widgets += [Static(Content.styled(pair_title(entry, whose=True), "bold"), classes="report-heading"),
-                        WinRateChart(rows, bar, classes="report-chart"),
-                        Static(rich_table(headers, table_rows, bold_first_row=True), classes="report-table")]
+                        WinRateChart(rows, bar, min_votes=min_votes, classes="report-chart"),
+                        Static(rich_table(headers, table_rows, bold_first_row=True, first_width=16 if narrow else None),
+                               classes="report-table")]
         box_.mount_all(widgets)
 
     def _show_bradley_terry(self, stats: dict[str, Any]) -> None:

@@ -63,9 +63,10 @@ def axis(label_width: int, width: int, bar: float) -> Content:
     return Content.assemble(" " * (label_width + 1), ("".join(line).rstrip(), "$text-muted"))
 
 
-def chart_lines(rows: Sequence[dict[str, Any]], width: int, bar: float = 0.70) -> list[Content]:
-    """The chart for `width` columns; rows are {"label", "rate", "n", "bootstrap", "wilson"}."""
-    label_width = min(28, max((len(r["label"]) for r in rows), default=8))
+def chart_lines(rows: Sequence[dict[str, Any]], width: int, bar: float = 0.70, min_votes: int = 1) -> list[Content]:
+    """The chart for `width` columns; rows are {"label", "rate", "n", "bootstrap", "wilson"}. A row
+    with fewer than `min_votes` votes says "too few votes" instead of drawing an interval."""
+    label_width = min(28, max(12, width // 5), max((len(r["label"]) for r in rows), default=8))
     bar_width = max(10, width - label_width - 30)
     out = [axis(label_width, bar_width, bar)]
     for i, row in enumerate(rows):
@@ -75,9 +76,10 @@ def chart_lines(rows: Sequence[dict[str, Any]], width: int, bar: float = 0.70) -
         if row["rate"] is None:
             parts.append(("no votes", "$text-muted"))
         else:
-            interval = row.get("bootstrap") or row.get("wilson")
+            few = row["n"] < min_votes
+            interval = None if few else row.get("bootstrap") or row.get("wilson")
             parts += bar_cells(row["rate"], interval, bar_width, bar)
-            span = f" [{interval[0]:.0%}–{interval[1]:.0%}]" if interval else ""
+            span = f" [{interval[0]:.0%}–{interval[1]:.0%}]" if interval else " too few votes" if few else ""
             parts += [(f" {row['rate']:>6.1%}", f"bold {weight}".strip()), (span, "$text-muted"),
                       (f" n={row['n']}", "$text-muted")]
         out.append(Content.assemble(*parts))
@@ -92,14 +94,15 @@ class WinRateChart(Widget, can_focus=False):
     WinRateChart { height: auto; }
     """
 
-    def __init__(self, rows: Sequence[dict[str, Any]], bar: float = 0.70, **kwargs: Any) -> None:
+    def __init__(self, rows: Sequence[dict[str, Any]], bar: float = 0.70, min_votes: int = 1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rows = list(rows)
         self.bar = bar
+        self.min_votes = min_votes
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return len(self.rows) + 2
 
     def render(self) -> Content:
         width = self.size.width or 100
-        return Content("\n").join(chart_lines(self.rows, width, self.bar))
+        return Content("\n").join(chart_lines(self.rows, width, self.bar, self.min_votes))

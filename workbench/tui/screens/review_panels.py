@@ -135,8 +135,9 @@ def describe_signals(s: Signals, nearest_state: str, nearest_row: dict[str, Any]
               (", ".join(s.pii), "$warning") if s.pii else ("none found by a quick scan", "dim"), "\n"]
     parts += [_mark("repeats_prompt" in fired), f"repeats the prompt: {s.repeats_prompt:.0%} of its word triples",
               ("" if s.repeats_prompt < REPEAT_SHARE else " (restates the question)"), "\n"]
-    parts += [_mark("boilerplate" in fired), "refusal / boilerplate: ",
-              (f"“{s.boilerplate}”", "$warning") if s.boilerplate else ("none", "dim"), "\n"]
+    why = f" ({s.boilerplate_why})" if getattr(s, "boilerplate_why", "") else ""
+    parts += [_mark("boilerplate" in fired), "refusal / boilerplate / filler: ",
+              (f"“{s.boilerplate}”{why}", "$warning") if s.boilerplate else ("none", "dim"), "\n"]
     language = s.language or "?"
     expected = s.expected_language or "?"
     parts += [_mark("wrong_language" in fired), f"language: reply {language}, expected {expected}", "\n"]
