@@ -151,3 +151,48 @@ async def test_dedup_screen_keep_all_marks_not_duplicates(dup_project):
         standing = app.project.store.decisions.standing("near_dedup")
         assert {k[1] for k, d in standing.items() if d.action == "keep"} == set(members)
         assert sum(len(c.dropped) for c in tab.reviews.clusters) == 2
+
+
+def test_each_cluster_outcome_is_named_in_words(dup_project):
+    project = Project.open(dup_project)
+    reviews = review.review_set(project, "near_dedup")
+    big, second, third = reviews.clusters
+    assert {review.cluster_outcome(c) for c in reviews.clusters} == {"undecided"}
+    other = next(m for m in big.members if m != big.policy_survivor)
+    review.toggle_keep(project.store, "near_dedup", big, other)  # the policy's copy and this one
+    not_policy = next(m for m in second.members if m != second.policy_survivor)
+    review.choose_survivor(project.store, "near_dedup", second, not_policy)
+    review.keep_all(project.store, "near_dedup", third)
+    reviews.recluster(project.store)
+    outcome = {rid: review.cluster_outcome(reviews.clusters[reviews.index_of(rid)])
+               for rid in (other, not_policy, third.members[0])}
+    assert outcome == {other: "kept several", not_policy: "survivor changed", third.members[0]: "not duplicates"}
+    here = reviews.clusters[reviews.index_of(not_policy)]
+    review.reset(project.store, "near_dedup", here)
+    reviews.recluster(project.store)
+    here = reviews.clusters[reviews.index_of(not_policy)]
+    review.accept_policy(project.store, "near_dedup", here)
+    reviews.recluster(project.store)
+    assert review.cluster_outcome(reviews.clusters[reviews.index_of(not_policy)]) == "accepted"
+    project.close()
+
+
+async def test_dedup_screen_writes_selection_survivor_and_outcomes(dup_project):
+    app = make_app(dup_project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab = await open_dedup(pilot)
+        panels = panel_texts(app)
+        assert panels[0].startswith("▶ selected  ★ survives") and "▶ selected" not in panels[1]
+        await pilot.press("right")
+        await pilot.pause()
+        panels = panel_texts(app)
+        assert "▶ selected" not in panels[0] and panels[1].startswith("▶ selected  ✗ dropped")
+        assert "copy 2 selected" in str(app.screen.query_one("#cluster-title").render())
+        await pilot.press("s")  # cluster 1: the second copy survives instead
+        await settle(pilot)
+        await pilot.press("a")  # cluster 2: not duplicates
+        await settle(pilot)
+        options = app.screen.query_one("#cluster-list")
+        lines = [str(options.get_option_at_index(i).prompt).splitlines()[0] for i in range(options.option_count)]
+        assert lines == ["✓ survivor changed", "✓ not duplicates", "· undecided"]
+        assert tab.reviews.reviewed == 2

@@ -30,7 +30,8 @@ class DefaultToTui(click.Group):
     """`workbench PROJECT` (a path, not a command name) means `workbench tui PROJECT`."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and not args[0].startswith("-") and args[0] not in self.commands:
+        opens_tui = args and (args[0].startswith("--rater") or not args[0].startswith("-"))
+        if opens_tui and args[0] not in self.commands:
             args = ["tui", *args]
         return super().parse_args(ctx, args)
 
@@ -42,19 +43,22 @@ class DefaultToTui(click.Group):
 def cli(ctx: click.Context) -> None:
     """Prepare fine-tuning data and judge the result.
 
-    Run `workbench` or `workbench PROJECT` to open the terminal UI.
+    Run `workbench` or `workbench PROJECT [--rater NAME]` to open the terminal UI.
     """
     if ctx.invoked_subcommand is None:
-        ctx.invoke(tui, project=None)
+        ctx.invoke(tui, project=None, rater=None)
 
 
 @cli.command(hidden=True)
 @click.argument("project", required=False, type=click.Path(path_type=Path))
-def tui(project: Path | None) -> None:
+@click.option("--rater", default=None,
+              help="Your name, stored with every decision (asked the first time you open a project; "
+                   "default: $WORKBENCH_RATER).")
+def tui(project: Path | None, rater: str | None) -> None:
     """Open the terminal UI on PROJECT (default: the current folder)."""
     from ..tui.app import run_app
 
-    run_app(project)
+    run_app(project, rater=rater)
 
 
 # Importing the command modules is cheap: each loads its heavy libraries inside its commands.

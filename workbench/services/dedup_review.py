@@ -138,6 +138,27 @@ def review_set(project: Project, step_name: str = "near_dedup",
     return result
 
 
+# -- outcomes ----------------------------------------------------------------------------------
+OUTCOMES = ("accepted", "survivor changed", "not duplicates", "kept several", "undecided")
+
+
+def cluster_outcome(cluster: Cluster) -> str:
+    """What the reviewer decided for `cluster`, in words (one of OUTCOMES): "accepted" (the
+    policy's survivor, as shown), "survivor changed" (another copy survives), "not duplicates"
+    (every copy stays), "kept several" (some copies stay), "undecided" (nobody chose yet)."""
+    if not cluster.chosen:
+        return "undecided"
+    own = [m for m in cluster.members if m not in cluster.existing]
+    kept = [m for m in cluster.survivors if m not in cluster.existing]
+    if len(own) > 1 and len(kept) == len(own):
+        return "not duplicates"
+    if len(kept) > 1:
+        return "kept several"
+    if not kept or kept[0] == cluster.policy_survivor:
+        return "accepted"
+    return "survivor changed"
+
+
 # -- decisions ---------------------------------------------------------------------------------
 def _commit(store, step: str, items: list[tuple[str, str]], rater: str | None) -> None:
     store.decisions.decide_many([Decision(rid, action, step=step, rater=rater) for rid, action in items])

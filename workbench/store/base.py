@@ -17,7 +17,20 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+# Who is rating in this process, once the person said so (the TUI asks on opening a project);
+# None: $WORKBENCH_RATER, else the login name (the headless commands).
+_session_rater: str | None = None
+
+
+def use_rater(name: str | None) -> None:
+    """Every decision stored from now on in this process carries `name` (None: back to the default)."""
+    global _session_rater
+    _session_rater = name or None
+
+
 def default_rater() -> str:
+    if _session_rater:
+        return _session_rater
     env = os.environ.get("WORKBENCH_RATER") or os.environ.get("USER")
     if env:
         return env

@@ -14,6 +14,9 @@ from textual.screen import Screen
 
 from ..errors import WorkbenchError
 from ..services.project import Project, is_project
+from ..services.raters import rate_as, remember_rater, remembered_rater, suggested_rater
+from ..store import default_rater
+from .rater import RaterScreen
 from .screens.balance import BalanceTab
 from .screens.base import ProjectTab
 from .screens.compare import CompareTab
@@ -40,22 +43,53 @@ STYLESHEETS = ["app.tcss"] + sorted(p.name for p in Path(__file__).parent.glob("
 class WorkbenchApp(App):
     CSS_PATH = STYLESHEETS
     TITLE = "Workbench"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", tooltip="Quit (every decision is already saved)"),
+    ]
 
     def __init__(self, project: Project | None, where: Path | None = None, problem: str | None = None,
-                 tab: str | None = None) -> None:
+                 tab: str | None = None, rater: str | None = None, ask_rater: bool = False) -> None:
         super().__init__()
         self.project = project
         self.where = where or Path.cwd()
         self.problem = problem
         self.tab = tab
+        self.rater_option = rater  # --rater: remembered as this person's name in the project
+        self.ask_rater = ask_rater
+        self.rater: str | None = None  # who the decisions of this session are stored for
         if project is not None:
             self.sub_title = project.name
 
     def get_default_screen(self) -> Screen:
         if self.project is None:
             return NoProjectScreen(self.where, self.problem)
+        name = self._known_rater()
+        if name is None:  # the first time this person opens the project: ask before any tab decides
+            return RaterScreen(self.project.name, suggested_rater(self.rater_option), self._rater_answered)
+        return self._project_screen(name)
+
+    def _known_rater(self) -> str | None:
+        """--rater, else the name this login gave in this project; else None: ask. Tests and
+        other callers that do not ask get the store's default ($WORKBENCH_RATER, else the login)."""
+        if self.rater_option:
+            return remember_rater(self.project, self.rater_option)
+        name = remembered_rater(self.project)
+        if name is not None:
+            rate_as(name)
+            return name
+        if self.ask_rater:
+            return None
+        rate_as(None)
+        return default_rater()
+
+    def _project_screen(self, name: str) -> ProjectScreen:
+        self.rater = name
+        self.sub_title = f"{self.project.name} · rating as {name}"
         return ProjectScreen(self.project, TABS, initial=self.tab)
+
+    def _rater_answered(self, name: str) -> None:
+        # Pushed over the question, which stays below it unseen (the default screen cannot be switched).
+        self.push_screen(self._project_screen(remember_rater(self.project, name)))
 
     def on_mount(self) -> None:
         if self.project is not None:
@@ -82,6 +116,7 @@ class WorkbenchApp(App):
         self.exit()
 
     def on_unmount(self) -> None:
+        rate_as(None)  # the name was this session's
         if self.project is not None:
             self.project.close()
 
@@ -90,10 +125,13 @@ def tab_ids() -> list[str]:
     return [tab.TAB_ID for tab in TABS]
 
 
-def make_app(project_path: str | Path | None = None, tab: str | None = None) -> WorkbenchApp:
+def make_app(project_path: str | Path | None = None, tab: str | None = None, rater: str | None = None,
+             ask_rater: bool = False) -> WorkbenchApp:
     """The app for `project_path`, or for the current folder when it is a project.
 
     `tab` (a TAB_ID such as "compare") is the tab shown first; None shows the first tab.
+    `rater` is who rates (remembered for this login in the project); with `ask_rater` a person
+    who has not given their name in this project yet is asked for it first.
     """
     if tab is not None and tab not in tab_ids():
         raise WorkbenchError(f"no tab named {tab!r}; the tabs are {', '.join(tab_ids())}")
@@ -106,9 +144,9 @@ def make_app(project_path: str | Path | None = None, tab: str | None = None) -> 
         project = Project.open(project_path)
     except WorkbenchError as e:
         return WorkbenchApp(None, where=Path(project_path), problem=str(e))
-    return WorkbenchApp(project, tab=tab)
+    return WorkbenchApp(project, tab=tab, rater=rater, ask_rater=ask_rater)
 
 
-def run_app(project_path: str | Path | None = None, tab: str | None = None) -> None:
+def run_app(project_path: str | Path | None = None, tab: str | None = None, rater: str | None = None) -> None:
     """Open the TUI (the CLI's `workbench`, `workbench PROJECT`, and `workbench compare` with tab="compare")."""
-    make_app(project_path, tab=tab).run()
+    make_app(project_path, tab=tab, rater=rater, ask_rater=True).run()

@@ -19,6 +19,9 @@ class ProjectTab(Widget):
 
     TAB_ID: ClassVar[str] = ""
     TITLE: ClassVar[str] = ""
+    # True on a tab where a person judges items (a cluster, a span, an example, a pair): there `g`
+    # shows the project's annotation guidelines beside the item (see screens/project.py).
+    JUDGES_ITEMS: ClassVar[bool] = False
 
     def __init__(self, project: Project) -> None:
         super().__init__(classes="project-tab")

@@ -20,6 +20,8 @@ from ...services import dedup_review as review
 from .base import ProjectTab
 
 COLUMNS = 3  # members shown side by side; the survivor is always the first column
+OUTCOME_STYLES = {"accepted": "green", "survivor changed": "bold green", "not duplicates": "cyan",
+                  "kept several": "cyan", "undecided": "yellow"}
 
 
 @dataclass
@@ -53,7 +55,8 @@ class MemberPanel(VerticalScroll):
         marks = {"survivor": ("★ survives", "bold green"), "kept": ("✓ kept too", "green"),
                  "dropped": ("✗ dropped", "red"), "existing": ("● already exported", "cyan")}
         mark, style = marks[role]
-        head = Text.assemble((mark, style), f"  {position}  similarity {similarity:.2f}\n", style="")
+        head = Text.assemble(("▶ selected  ", "bold reverse") if focused else "", (mark, style),
+                             f"  {position}  similarity {similarity:.2f}\n", style="")
         head.append(f"{row['id']}  {row.get('origin') or ''}  {row.get('category') or '(no category)'}\n",
                     style="dim")
         head.append(f"{row['source_file']}:{row['source_line']}\n", style="dim")
@@ -77,21 +80,25 @@ class MemberPanel(VerticalScroll):
 
 class DedupTab(ProjectTab):
     TAB_ID = "dedup"
+    JUDGES_ITEMS = True
     TITLE = "Dedup"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "accept", "Accept shown"),
-        Binding("s", "survivor", "Survives"),
-        Binding("k", "keep", "Keep too"),
-        Binding("a", "keep_all", "Not duplicates"),
-        Binding("u", "undo", "Undo"),
-        Binding("left,h", "member(-1)", "◀ copy", show=False),
-        Binding("right,l", "member(1)", "copy ▶", show=False),
-        Binding("n", "cluster(1)", "Next"),
-        Binding("p", "cluster(-1)", "Prev"),
-        Binding("t", "switch_step", "Step", show=False),
-        Binding("f", "find", "Find again"),
-        Binding("escape", "cancel", "Cancel", show=False),
+        # priority: the cluster list (focused) binds enter too, which would hide this from the footer
+        Binding("enter", "accept", "Accept", priority=True,
+                tooltip="Accept what is shown: the copy that survives stays, the dropped ones go"),
+        Binding("s", "survivor", "Survives", tooltip="The selected copy survives; the others are dropped"),
+        Binding("k", "keep", "Keep too", tooltip="Keep the selected copy as well (keep several); again: undo"),
+        Binding("a", "keep_all", "Not duplicates", tooltip="Not duplicates: every copy in the cluster stays"),
+        Binding("u", "undo", "Undo", tooltip="Withdraw your choice for this cluster (back to the policy)"),
+        Binding("left,h", "member(-1)", "Prev copy", key_display="←", tooltip="Select the previous copy"),
+        Binding("right,l", "member(1)", "Next copy", key_display="→", tooltip="Select the next copy"),
+        Binding("n", "cluster(1)", "Next", tooltip="Next cluster"),
+        Binding("p", "cluster(-1)", "Prev", tooltip="Previous cluster"),
+        Binding("t", "switch_step", "Step",
+                tooltip="Switch the dedup method (near, exact, semantic duplicates, a plugin's)"),
+        Binding("f", "find", "Find again", show=False, tooltip="Find the clusters again"),
+        Binding("escape", "cancel", "Cancel", tooltip="Stop finding clusters"),
     ]
 
     def __init__(self, project) -> None:
@@ -101,6 +108,7 @@ class DedupTab(ProjectTab):
         self.member = 0  # focused member index within the current cluster's display order
         self.step_name = ""  # the dedup step shown; the first search picks it
         self.started = False
+        self.finding = False  # a search for clusters is running: esc stops it
 
     def compose(self):
         with Horizontal(id="dedup-top"):
@@ -128,7 +136,15 @@ class DedupTab(ProjectTab):
             self.step_name = review.opening_dedup_step(self.project)
         self.query_one("#dedup-progress", ProgressBar).display = True
         self._status(f"finding {self.step_name} clusters…")
+        self._finding(True)
         self.find_clusters()
+
+    def _finding(self, running: bool) -> None:
+        self.finding = running
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.finding if action == "cancel" else True
 
     @work(thread=True, exclusive=True, group="dedup", exit_on_error=False)
     def find_clusters(self) -> None:
@@ -153,12 +169,14 @@ class DedupTab(ProjectTab):
         self._status(f"{event.label} {event.done:,}/{event.total:,}")
 
     def on_cluster_search_failed(self, event: ClusterSearchFailed) -> None:
+        self._finding(False)
         self.query_one("#dedup-progress", ProgressBar).display = False
         self._status("search cancelled; f to find again" if event.cancelled else event.problem)
         if not event.cancelled:
             self.notify(Text(event.problem), severity="error", title="Dedup")
 
     def on_clusters_found(self, event: ClustersFound) -> None:
+        self._finding(False)
         self.query_one("#dedup-progress", ProgressBar).display = False
         self.reviews = event.reviews
         start = self.reviews.next_unreviewed(0)  # resume where the reviewer stopped
@@ -200,8 +218,10 @@ class DedupTab(ProjectTab):
                 user = next((m["content"] for m in first["messages"] if m["role"] == "user"), "")
                 preview = " ".join(user.split())
                 preview = preview if len(preview) <= 24 else preview[:23] + "…"
-            mark = "✓" if cluster.chosen else "·"
-            options.add_option(Option(Text(f"{mark} {len(cluster.members):>2}  {preview}"), id=str(i)))
+            outcome = review.cluster_outcome(cluster)
+            line = Text.assemble(("✓ " if cluster.chosen else "· "), (outcome, OUTCOME_STYLES[outcome]),
+                                 f"\n  {len(cluster.members)}× ", (preview, "dim"))
+            options.add_option(Option(line, id=str(i)))
         if self.reviews.clusters:
             options.highlighted = self.current
         self._status(self._summary())
@@ -229,10 +249,11 @@ class DedupTab(ProjectTab):
         cluster = self.reviews.clusters[self.current]
         members = self._ordered_members(cluster)
         self.member = max(0, min(self.member, len(members) - 1))
-        state = "reviewed" if cluster.chosen else "not reviewed: enter accepts what is shown"
+        outcome = review.cluster_outcome(cluster)
+        state = outcome if cluster.chosen else "undecided: enter accepts what is shown"
         title.update(Text.assemble(
             (f"Cluster {self.current + 1} of {len(self.reviews.clusters)}", "bold"),
-            f" · {len(members)} copies · {state}"))
+            f" · {len(members)} copies · copy {self.member + 1} selected · ", (state, OUTCOME_STYLES[outcome])))
         # The first column shows the first survivor; the others show a window that holds the focus.
         rest = list(range(1, len(members)))
         window_start = max(0, min(self.member - 1, len(rest) - (COLUMNS - 1))) if self.member > 0 else 0
