@@ -238,6 +238,11 @@ def _train(project: Project, run: Run, request: TrainRequest, config: TrainConfi
     run.update(data={"train": train_stats.to_dict(), "holdout": holdout_stats.to_dict(),
                      "batches_per_epoch": loop.per_epoch, "skipped_rows": export.skipped},
                lora={"modules": adapted, "trainable_parameters": trainable}, steps_total=total)
+    if "estimate" not in run.read():  # started from the command line: estimated as the Train tab would
+        estimated = _estimate(project, config, export)
+        run.update(estimate=estimated.to_dict())
+        echo(f"estimate: {estimated.summary()}"
+             + ("" if estimated.seconds is not None else " (the Train tab's n measures this machine's speed)"))
     if resuming and run.checkpoint_file.exists():
         loop.load_checkpoint()
         run.truncate_metrics(loop.state.step)
@@ -249,6 +254,7 @@ def _train(project: Project, run: Run, request: TrainRequest, config: TrainConfi
     if loop.state.step < total:
         loop.fit()
     restored = loop.restore_best()
+    trained = (loop.state.tokens, loop.session_train_seconds, loop.state.step)  # the speed of this session
     run.update(phase="saving the adapter")
     _save_adapter(model, tokenizer, run)
     result = {
@@ -268,7 +274,34 @@ def _train(project: Project, run: Run, request: TrainRequest, config: TrainConfi
         run.update(phase="merging the adapter into the base model")
         result["merged"] = str(merge_adapter(run.adapter_dir, run.folder / "merged", base.path))
     run.update(status="finished", phase=None, ended_at=now(), result=result, pid=None)
+    if not resuming:
+        _remember_run_speed(project, config, export, run, *trained)
     echo(f"run {run.id} finished: adapter in {run.adapter_dir}")
+
+
+def _estimate(project: Project, config: TrainConfig, export: ExportData) -> Any:
+    from ..layout import cache_dir
+    from ..train.estimate import cached_speed, calibration_length, estimate, row_tokens
+
+    lengths = [row_tokens(chat.messages) for chat in export.train]
+    speed = cached_speed(cache_dir(project.path), config, calibration_length(lengths, config))
+    return estimate(config, lengths, len(export.holdout), speed)
+
+
+def _remember_run_speed(project: Project, config: TrainConfig, export: ExportData, run: Run, tokens: int,
+                        seconds: float, steps: int) -> None:
+    """The speed this run trained at, for the next estimate of the same model and settings (a real run
+    says more than a calibration of a few passes)."""
+    from ..layout import cache_dir
+    from ..train.estimate import Speed, calibration_length, remember_speed, row_tokens
+
+    if steps < 3 or not tokens or seconds <= 0:
+        return
+    seq = calibration_length([row_tokens(chat.messages) for chat in export.train], config)
+    device = run.read().get("device") or config.device
+    per_pass = config.batch_size * seq * seconds / tokens
+    remember_speed(cache_dir(project.path), config,
+                   Speed(round(per_pass, 4), seq, config.batch_size, device, None, now(), f"run {run.id}"))
 
 
 def _save_adapter(model: Any, tokenizer: Any, run: Run) -> None:

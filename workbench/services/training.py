@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import WorkbenchError
+from ..layout import cache_dir
 from ..train.config import TrainConfig, build_config
-from ..train.data import latest_export
+from ..train.data import latest_export, load_export
+from ..train.estimate import (Estimate, cached_speed, calibration_length, estimate, measure_speed, remember_speed,
+                              row_tokens)
 from ..train.runs import ACTIVE, RESUMABLE_STATUSES, MetricsTail, Run, launch, list_runs, now, runs_dir
 
 if TYPE_CHECKING:
@@ -70,6 +73,52 @@ def export_splits(folder: Path) -> dict[str, int] | None:
         return {"train": int(splits["train"]), "holdout": int(splits["holdout"])}
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+# -- how long the next run will take ---------------------------------------------------------------
+_LENGTHS: dict[tuple[str, float], list[int]] = {}  # an export's rows' token counts, by folder and report time
+
+
+def export_lengths(folder: Path) -> list[int]:
+    """The estimated token count of each train row of an export (read once per export)."""
+    key = (str(folder), (folder / "report.json").stat().st_mtime)
+    if key not in _LENGTHS:
+        _LENGTHS[key] = [row_tokens(chat.messages) for chat in load_export(folder).train]
+    return _LENGTHS[key]
+
+
+def estimate_next_run(project: Project, nxt: NextRun | None = None,
+                      values: dict[str, Any] | None = None) -> Estimate | None:
+    """Steps, tokens and (once this machine's speed is measured) time of the next run, or of a run
+    with `values` in place of workbench.toml's; None without an export or with bad settings."""
+    nxt = nxt or next_run(project)
+    if nxt.problem or nxt.config is None or nxt.export is None:
+        return None
+    config = nxt.config
+    if values:
+        try:
+            config = build_config({**(project.config.get("train") or {}), **values}, toml_where=TOML_WHERE)
+        except WorkbenchError:
+            return None
+    try:
+        lengths = export_lengths(nxt.export)
+    except (WorkbenchError, OSError):
+        return None
+    holdout = (nxt.splits or {}).get("holdout", 0)
+    seq = calibration_length(lengths, config)
+    return estimate(config, lengths, holdout, cached_speed(cache_dir(project.path), config, seq))
+
+
+def measure_next_run(project: Project, cancelled=lambda: False) -> Estimate | None:
+    """Measure this machine's speed for the next run's model and settings (a few passes in a child
+    process, cached in the project), then estimate the run."""
+    nxt = next_run(project)
+    est = estimate_next_run(project, nxt)
+    if est is None or nxt.config is None:
+        raise WorkbenchError(nxt.problem or "no export to estimate a run on")
+    speed = measure_speed(nxt.config, est.seq, project.path, cancelled)
+    remember_speed(cache_dir(project.path), nxt.config, speed)
+    return estimate_next_run(project, nxt)
 
 
 # -- one run's progress -----------------------------------------------------------------------------
@@ -204,14 +253,16 @@ class RunBoard:
         return run_id in self.runs and can_resume(self.runs[run_id], self.records.get(run_id) or {},
                                                   self.statuses.get(run_id, ""))
 
-    def start(self, requested_by: str) -> Run:
-        """A new run on the next run's settings and export, in a process of its own."""
+    def start(self, requested_by: str, estimate: Estimate | None = None) -> Run:
+        """A new run on the next run's settings and export, in a process of its own; its record keeps
+        the estimate it was started on."""
         if (active := self.training()) is not None:
             raise RunInProgress(active)
         problem = next_run(self.project).problem
         if problem:
             raise WorkbenchError(problem)
-        run = Run.create(self.project.path, requested_by=requested_by)
+        extra = {"estimate": estimate.to_dict()} if estimate is not None else {}
+        run = Run.create(self.project.path, requested_by=requested_by, **extra)
         self.processes[run.id] = launch(self.project.path, ["--run-id", run.id], run)
         return run
 
@@ -230,5 +281,5 @@ class RunBoard:
         cancel_run(self.runs[run_id], self.statuses.get(run_id))
 
 
-__all__ = ["NextRun", "RunBoard", "RunInProgress", "RunProgress", "can_resume", "cancel_run", "export_splits",
-           "has_export", "next_run"]
+__all__ = ["Estimate", "NextRun", "RunBoard", "RunInProgress", "RunProgress", "can_resume", "cancel_run",
+           "estimate_next_run", "export_lengths", "export_splits", "has_export", "measure_next_run", "next_run"]

@@ -19,12 +19,15 @@ from textual.content import Content
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
 from ...errors import WorkbenchError
-from ...services.training import RunBoard, RunInProgress, has_export, next_run
+from ...services.training import (Estimate, RunBoard, RunInProgress, estimate_next_run, has_export,
+                                  measure_next_run, next_run)
 from .base import ProjectTab
+from .train_form import TrainSettingsDialog
 from .train_panels import (EMPTY_CURVE, STATUS_STYLE, LossCurve, eta_text, no_runs_text, run_row, settings_text,
-                           stats_text, title_text)
+                           stats_text, suggested_steps, title_text)
 
 POLL_S = 1.0
+COMPACT_BELOW = 36  # terminal rows: below this the settings panel shows only what matters most
 
 
 class TrainTab(ProjectTab):
@@ -34,7 +37,8 @@ class TrainTab(ProjectTab):
     DEFAULT_CSS = """
     TrainTab #train-upper { height: 1fr; }
     TrainTab #train-main { width: 1fr; padding: 0 1; }
-    TrainTab #train-settings { width: 50; border: round $primary 50%; border-title-color: $text; padding: 0 1; }
+    TrainTab #train-settings { width: 45%; max-width: 54; min-width: 36; border: round $primary 50%;
+                               border-title-color: $text; padding: 0 1; }
     TrainTab #train-title { height: auto; }
     TrainTab #train-progress-row { height: 1; }
     TrainTab #train-bar { width: 1fr; }
@@ -46,6 +50,8 @@ class TrainTab(ProjectTab):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_run", "New run"),
+        Binding("s", "settings", "Settings"),
+        Binding("escape", "stop_measuring", "Stop measuring"),
         Binding("c", "cancel_run", "Cancel run"),
         Binding("r", "resume_run", "Resume run"),
         Binding("e", "export", "Export data"),
@@ -58,6 +64,11 @@ class TrainTab(ProjectTab):
         self._table_rows: list[tuple] = []
         self.exporting = False
         self.export_status = ""
+        self.estimate: Estimate | None = None
+        self.measuring = ""  # what the speed measurement is doing ("" when it is not running)
+        self.start_after_measuring = False
+        self.long_run_confirmed: tuple | None = None  # the long estimate that n was pressed on once
+        self._training: str | None = None  # the run training when the tab last looked
 
     @property
     def processes(self) -> dict[str, Any]:
@@ -97,13 +108,73 @@ class TrainTab(ProjectTab):
         self.show_settings()
         self.refresh_runs()
 
+    def on_resize(self, event) -> None:
+        self.show_settings()  # the compact panel or the whole one, as the terminal allows
+
     def focus_default(self) -> None:
         self.query_one("#train-runs", DataTable).focus()
 
     # -- the settings the next run will use ---------------------------------------------------
     def show_settings(self) -> None:
         panel = self.query_one("#train-settings", Static)
-        panel.update(settings_text(next_run(self.project), self.exporting, self.export_status))
+        nxt = next_run(self.project)
+        self.estimate = estimate_next_run(self.project, nxt)
+        compact = self.app.size.height < COMPACT_BELOW
+        panel.update(settings_text(nxt, self.exporting, self.export_status, self.estimate, self.measuring, compact))
+
+    def action_settings(self) -> None:
+        def saved(changed) -> None:
+            if changed:
+                said = ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in changed.items())
+                self.notify(f"Saved to workbench.toml [train]: {said}.", title="Settings saved", markup=False)
+            elif changed is not None:
+                self.notify("Nothing changed.", title="Settings", markup=False)
+            self.long_run_confirmed = None
+            self.show_settings()
+
+        self.app.push_screen(TrainSettingsDialog(self.project), saved)
+
+    # -- measuring this machine's speed for the estimate ---------------------------------------
+    def action_stop_measuring(self) -> None:
+        if self.measuring:
+            self.workers.cancel_group(self, "train-measure")
+            self.start_after_measuring = False
+            self.measuring = ""
+            self.notify("Stopped measuring; no run was started.", title="Estimate", markup=False)
+            self.show_settings()
+            self.refresh_bindings()
+
+    def measure(self, then_start: bool) -> None:
+        self.measuring = "loading the model, timing 3 passes"
+        self.start_after_measuring = then_start
+        self.show_settings()
+        self.refresh_bindings()
+        self.measure_now()
+
+    @work(thread=True, exclusive=True, group="train-measure", exit_on_error=False)
+    def measure_now(self) -> None:
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        try:
+            est = measure_next_run(self.project, cancelled=lambda: worker.is_cancelled)
+        except WorkbenchError as e:
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._measured, None, str(e))
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._measured, est, "")
+
+    def _measured(self, est: Estimate | None, error: str) -> None:
+        start, self.start_after_measuring = self.start_after_measuring, False
+        self.measuring = ""
+        self.show_settings()
+        self.refresh_bindings()
+        if est is None:
+            self.notify(f"{error.rstrip('.')}. No run was started.", title="Cannot estimate", severity="error",
+                        timeout=15, markup=False)
+        elif start:
+            self.action_new_run()
 
     def action_export(self) -> None:
         if self.exporting:
@@ -161,6 +232,10 @@ class TrainTab(ProjectTab):
             self.selected = rows[0][0] if rows else None
         self.show_selected()
         self.refresh_bindings()
+        training = self.board.training()
+        if training != self._training:  # a run ended: the next estimate goes by the speed it trained at
+            self._training = training
+            self.show_settings()
 
     def _show_table(self, rows: list[tuple]) -> None:
         """Update changed cells in place; rebuild only when runs came or went (keeps the cursor still)."""
@@ -215,8 +290,10 @@ class TrainTab(ProjectTab):
 
     # -- actions ------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("new_run", "export"):
+        if action in ("new_run", "export", "settings"):
             return True
+        if action == "stop_measuring":
+            return bool(self.measuring)
         if self.selected is None or self.selected not in self.board.runs:
             return False
         if action == "cancel_run":
@@ -234,12 +311,40 @@ class TrainTab(ProjectTab):
             self.notify(str(error), title=title, severity="error", timeout=15, markup=False)
 
     def action_new_run(self) -> None:
+        """Start a run once its estimate is known: measure first when needed, and ask again when it is long."""
+        if self.measuring:
+            self.notify("Still measuring this machine's speed; the run starts when the estimate is ready "
+                        "(esc stops).", title="Estimate", markup=False)
+            return
+        if (active := self.board.training()) is not None:
+            self._refused(RunInProgress(active), "Cannot start a run")
+            return
+        nxt = next_run(self.project)
+        est = estimate_next_run(self.project, nxt) if not nxt.problem else None
+        if est is not None and est.seconds is None:
+            self.notify(f"Measuring how fast this machine trains {nxt.config.base_model or 'SmolLM2-135M-Instruct'} "
+                        "before the run starts (esc stops).", title="Estimate", markup=False)
+            self.measure(then_start=True)
+            return
+        if est is not None and est.over_an_hour:
+            key = (est.steps, est.seconds)
+            if self.long_run_confirmed != key:
+                self.long_run_confirmed = key
+                steps = suggested_steps(est)
+                self.notify(f"This run would take {est.summary()}. Press s and set max steps"
+                            + (f" to about {steps:,} for a ~30 min run" if steps else "")
+                            + ", or press n again to start it anyway.",
+                            title="Over an hour", severity="warning", timeout=20, markup=False)
+                self.show_settings()
+                return
         try:
-            run = self.board.start(requested_by="tui")
+            run = self.board.start(requested_by="tui", estimate=est)
         except WorkbenchError as e:
             self._refused(e, "Cannot start a run")
             return
-        self.notify(f"Run {run.id} started in its own process; it keeps going if you close Workbench.",
+        self.long_run_confirmed = None
+        said = f" It will take {est.summary()}." if est is not None and est.seconds is not None else ""
+        self.notify(f"Run {run.id} started in its own process; it keeps going if you close Workbench.{said}",
                     title="Training", markup=False)
         self.selected = run.id
         self.refresh_runs()

@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from ...train.config import describe
+from ...train.estimate import Estimate, actual_text, duration, per_step
 from ...train.plot import plot_lines, y_range
 from ...train.runs import clock
 
@@ -73,10 +74,59 @@ class LossCurve(Widget):
         return Content.assemble(*parts)
 
 
-def settings_text(next_run: NextRun, exporting: bool, export_status: str) -> Content:
-    """The settings panel: what the next run takes, and the export it trains on (or how to make one)."""
+def suggested_steps(est: Estimate, minutes: int = 30) -> int | None:
+    """Max steps that make a run of about `minutes` at the measured speed."""
+    if not est.seconds_per_step:
+        return None
+    return max(1, int(minutes * 60 / est.seconds_per_step) // 10 * 10 or 1)
+
+
+def estimate_lines(est: Estimate | None, short: bool = True, measuring: str = "", compact: bool = False) -> Content:
+    """The estimate of the next run, what it is based on, and a warning in words when it is long."""
+    if est is None:
+        return Content.styled("No estimate: export the data first (e), with valid settings.", "dim")
+    parts: list[Any] = [("estimate ", "dim")]
+    if est.seconds is None:
+        parts += [f"{est.steps:,} steps", "\n"]
+        if measuring:
+            parts += [("         ", "dim"), ("measuring this machine's speed…", "bold $accent"), "\n",
+                      ("         ", "dim"), (f"{measuring} · esc stops", "dim"), "\n"]
+        else:
+            parts += [("         time not measured yet: n first", "dim"), "\n",
+                      ("         times a few passes of the model", "dim"), "\n"]
+    else:
+        parts += [(f"about {duration(est.seconds)}", "bold"), (f" ({est.speed_source or 'measured'})", "dim"), "\n",
+                  ("         ", "dim"), f"{est.steps:,} steps × ~{per_step(est.seconds_per_step or 0)}/step", "\n"]
+        if est.evaluations and est.seconds_per_eval:
+            parts += [("         ", "dim"), f"+ {est.evaluations} holdout evals × ~{duration(est.seconds_per_eval)}",
+                      "\n"]
+        if est.memory_gb:
+            parts += [("         ", "dim"), f"GPU memory about {est.memory_gb:.1f} GB", "\n"]
+    if short and not compact:
+        parts += [("         ", "dim"),
+                  (f"{est.rows:,} rows, ~{est.tokens_per_row:,.0f} tokens each (chars/4)", "dim"), "\n"]
+    if not short:
+        parts += [("basis    ", "dim"), (est.basis, "dim"), "\n"]
+    if est.mostly_evaluations:
+        parts += [("Holdout evaluations take much of it: ", "$warning"),
+                  "raise Holdout eval every or lower Holdout rows" + (" (s)." if short else "."), "\n"]
+    if est.over_an_hour:
+        steps = suggested_steps(est)
+        parts += [("Over an hour on this machine. ", "bold $warning"),
+                  f"Set max steps to about {steps:,} for a ~30 min run" if steps else "Set max steps",
+                  " (s), or press n twice to start anyway." if short else ".", "\n"]
+    return Content.assemble(*parts)
+
+
+def settings_text(next_run: NextRun, exporting: bool, export_status: str, est: Estimate | None = None,
+                  measuring: str = "", compact: bool = False) -> Content:
+    """The settings panel: what the next run takes, the export it trains on (or how to make one),
+    and how long it will take. `compact`: the few lines a short terminal has room for."""
     if next_run.config is None:
-        return Content.assemble(("Settings problem", "bold $error"), "\n", next_run.settings_problem or "")
+        return Content.assemble(("Settings problem", "bold $error"), "\n", next_run.settings_problem or "",
+                                "\n\nPress ", ("s", "bold $accent"), " to change the settings.")
+    if compact:
+        return _compact_settings(next_run, exporting, export_status, est, measuring)
     parts: list[Any] = []
     for name, value in describe(next_run.config):
         parts += [(f"{name:<9}", "dim"), value, "\n"]
@@ -88,11 +138,45 @@ def settings_text(next_run: NextRun, exporting: bool, export_status: str) -> Con
         if next_run.splits:
             splits = next_run.splits
             parts += ["         ", f"{splits['train']:,} train · {splits['holdout']:,} holdout rows", "\n"]
-        parts += [("         the newest export; e makes a new one", "dim")]
+        parts += [("         the newest export; e makes a new one", "dim"), "\n\n"]
+        parts.append(estimate_lines(est, measuring=measuring))
     else:
         parts += [("No export yet. ", "bold $warning"), "Press ", ("e", "bold $accent"),
-                  " to run the recipe and export train and holdout files."]
-    parts += ["\n\n", ("Edit workbench.toml [train] to change these.", "dim")]
+                  " to run the recipe and export train and holdout files.", "\n"]
+    parts += ["\n", "Press ", ("s", "bold $accent"), " to change these settings."]
+    return Content.assemble(*parts)
+
+
+def _compact_settings(next_run: NextRun, exporting: bool, export_status: str, est: Estimate | None,
+                      measuring: str) -> Content:
+    """Lines of at most ~32 characters: model, length, data, estimate, the key that changes them."""
+    cfg = next_run.config
+    assert cfg is not None
+    length = f"{cfg.max_steps} steps" if cfg.max_steps else f"{cfg.epochs:g} epochs"
+    parts: list[Any] = [cfg.base_model.rstrip("/").rsplit("/", 1)[-1] or "SmolLM2-135M-Instruct", "\n",
+                        f"{length} · lr {cfg.learning_rate:g} · rank {cfg.r}", "\n"]
+    if exporting:
+        parts += [("Exporting: ", "bold $accent"), export_status or "starting…", "\n"]
+    if next_run.export is None:
+        parts += [("No export yet: ", "bold $warning"), "e exports.", "\n"]
+    elif next_run.splits:
+        parts += [(f"{next_run.splits['train']:,} train · {next_run.splits['holdout']:,} holdout rows", "dim"), "\n"]
+    if next_run.export is not None:
+        if est is None:
+            pass
+        elif est.seconds is None:
+            parts += [f"{est.steps:,} steps; ", ("measuring speed…" if measuring else "n measures speed first",
+                                                 "bold $accent" if measuring else "dim"), "\n"]
+        else:
+            parts += [(f"about {duration(est.seconds)}", "bold"), (f" ({est.speed_source or 'measured'})", "dim"),
+                      "\n", f"{est.steps:,} steps × ~{per_step(est.seconds_per_step or 0)}/step", "\n"]
+            if est.evaluations and est.seconds_per_eval:
+                parts += [f"+ {est.evaluations} evals × ~{duration(est.seconds_per_eval)}", "\n"]
+            if est.over_an_hour:
+                parts += [("Over an hour: lower max steps", "bold $warning"), "\n"]
+            elif est.mostly_evaluations:
+                parts += [("Evals take much of it: see s", "$warning"), "\n"]
+    parts += [("s", "bold $accent"), " changes these settings"]
     return Content.assemble(*parts)
 
 
@@ -158,6 +242,11 @@ def stats_text(status: str, progress: RunProgress, resumable: bool) -> Content:
         if result.get("stopped_early"):
             parts += [("  (stopped early; best holdout at step ", "$warning"),
                       (f"{result.get('best_step')})", "$warning")]
+    timing = actual_text(rec) if status == "finished" else None
+    if timing:
+        parts += ["\n", ("time     ", "dim"), timing]
+    elif (rec.get("estimate") or {}).get("seconds") is not None:
+        parts += ["\n", ("estimated ", "dim"), duration(rec["estimate"]["seconds"])]
     if status == "failed" and rec.get("error"):
         parts += ["\n", ("failed: ", "bold $error"), rec["error"]]
     if resumable:
@@ -165,5 +254,5 @@ def stats_text(status: str, progress: RunProgress, resumable: bool) -> Content:
     return Content.assemble(*parts)
 
 
-__all__ = ["EMPTY_CURVE", "STATUS_STYLE", "LossCurve", "eta_text", "no_runs_text", "run_row", "settings_text",
-           "stats_text", "title_text"]
+__all__ = ["EMPTY_CURVE", "STATUS_STYLE", "LossCurve", "estimate_lines", "eta_text", "no_runs_text", "run_row",
+           "settings_text", "stats_text", "suggested_steps", "title_text"]
