@@ -31,10 +31,8 @@ def test_generate_then_compare_then_vote_then_report(eval_project, capsys, monke
 
     opened = {}
 
-    def fake_run_app(path, tab=None):
-        import os
-
-        opened.update(path=path, tab=tab, rater=os.environ.get("WORKBENCH_RATER"))
+    def fake_run_app(path, tab=None, rater=None):
+        opened.update(path=path, tab=tab, rater=rater)
 
     monkeypatch.setattr("workbench.tui.app.run_app", fake_run_app)
     monkeypatch.setenv("WORKBENCH_RATER", "")  # so that the rater the command sets is undone after the test

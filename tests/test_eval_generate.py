@@ -244,3 +244,43 @@ def test_smollm2_answers_a_support_question():
     (first, n1), (second, n2) = generate_batch(model, tokenizer, encoded, GenerationSettings(max_new_tokens=24))
     assert "Paris" in first and 0 < n1 <= 24
     assert second and 0 < n2 <= 24
+
+
+def _asking(text: str) -> dict:
+    return {"prompt_id": text, "category": "x", "messages": [{"role": "user", "content": "Where is my parcel?"},
+                                                              {"role": "assistant", "content": "On its way."},
+                                                              {"role": "user", "content": text}]}
+
+
+def test_closers_greetings_and_one_word_turns_are_left_out_and_named():
+    from workbench.evaluate.prompts import leave_out_trivial
+
+    prompts = [_asking(t) for t in ("Thank u! Have a good one.", "Makes sense now. Cheers.", "Hi there!", "Hmm.",
+                                    "Thanks, but my parcel never arrived.", "Can you explain that in more detail?",
+                                    "Cancel plus please", "Great, thank you! Appreciate the quick help.")]
+    kept, left_out = leave_out_trivial(prompts)
+    assert [p["prompt_id"] for p in kept] == ["Thanks, but my parcel never arrived.",
+                                              "Can you explain that in more detail?", "Cancel plus please"]
+    assert left_out.describe() == "3 closers, 1 greeting, 1 too short left out"
+    assert left_out.examples["closer"] == "Thank u! Have a good one."
+    everything, none = leave_out_trivial(prompts, keep=True)  # the setting keeps them
+    assert everything == prompts and none.describe() == ""
+
+
+def test_generate_leaves_trivial_prompts_out_unless_the_project_keeps_them(eval_project, tmp_path):
+    write_jsonl(tmp_path / "general.jsonl", GENERAL + [{"prompt": "Thank u! Have a good one."}])
+    summary, _ = run_generate(eval_project, runs=[], limit=None)
+    assert summary.left_out.describe() == "1 closer left out"
+    config = eval_project / "workbench.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n[eval]\nkeep_trivial = true\n", encoding="utf-8")
+    kept, _ = run_generate(eval_project, runs=[], limit=None)
+    assert kept.left_out.total == 0 and kept.prompts == summary.prompts + 1
+
+
+def test_generate_help_says_trivial_prompts_are_left_out():
+    from click.testing import CliRunner
+
+    from workbench.commands.evaluate import generate as generate_command
+
+    text = CliRunner().invoke(generate_command, ["--help"], terminal_width=200).output
+    assert "--keep-trivial" in text and "Thank u! Have a good one." in text and "keep_trivial" in text

@@ -341,7 +341,8 @@ async def test_empty_states(tmp_path: Path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         text = screen_text(app)
-        assert "No pairs yet: run `workbench generate` and `workbench compare`" in text
+        assert "No pairs yet: press p to choose a trained run" in text
+        assert "p New pairs" in text.splitlines()[-1]
         assert "Rating as ann" in text
         await pilot.press("a", "t", "x", "s")  # nothing to vote on, nothing happens
         assert "No pairs yet" in screen_text(app)
@@ -373,3 +374,62 @@ async def test_several_sets_switch_with_n_and_stay_blind(tmp_path: Path):
         await settle(pilot)
         text = screen_text(app)  # the sets are named in the reveal
         assert "set 1: base vs run:r0001" in text and "set 2: first study" in text
+
+
+async def test_the_form_starts_a_comparison_and_its_pairs_appear_for_voting(tmp_path: Path):
+    pytest.importorskip("torch")
+    from test_eval_generate import make_lively_model, make_run
+    from test_train import make_project as make_train_project
+    from test_train import support_rows
+
+    from workbench.tui.screens.compare_form import NewComparisonDialog
+
+    model = make_lively_model(tmp_path / "models")
+    path = make_train_project(tmp_path, model, rows=support_rows(16)
+                              + [{"messages": [{"role": "user", "content": "Where is my parcel? Order 77."},
+                                               {"role": "assistant", "content": "On its way."},
+                                               {"role": "user", "content": "Thank u! Have a good one."},
+                                               {"role": "assistant", "content": "You too!"}],
+                                  "category": "shipping"}])
+    make_run(path, model)
+    app = make_app(path, tab="compare")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NewComparisonDialog)
+        text = screen_text(app)
+        assert "base model (lively)" in text and "run r1" in text
+        field = form.query_one("#compare-form-limit", Input)
+        field.focus()
+        field.value = "6"
+        await settle(pilot)
+        assert "Will answer: 6 prompts" in screen_text(app)
+        await pilot.press("g")  # from the number field too
+        await settle(pilot)
+        tab = app.screen.query_one(CompareTab)
+        for _ in range(600):  # the job runs in its own process; the tab re-reads its record every second
+            if tab.pair is not None:
+                break
+            await pilot.pause(0.5)
+        assert tab.pair is not None
+        text = screen_text(app)
+        assert "New comparison:" in text and "pairs ready" in text
+        if tab.query_one("#compare-job").active:
+            assert app.screen.active_bindings["escape"].binding.description == "Stop generating"
+        for name in (BASE, "run:r1", "lively"):
+            assert name not in every_text(app)  # still blind
+        await pilot.press("a")
+        assert len(stored_votes(path)) == 1
+        for _ in range(600):
+            if not tab.query_one("#compare-job").active:
+                break
+            await pilot.pause(0.5)
+        await pilot.pause(1.5)
+        import re
+
+        # (a prompt too long for the tiny model's context is left out by generation, as on the CLI)
+        finished = re.search(r"finished: (\d+) new replies, (\d+) pairs ready", screen_text(app))
+        assert finished and int(finished[1]) == 2 * int(finished[2])
+        assert f"1 of {finished[2]} voted by ann" in screen_text(app)

@@ -84,14 +84,24 @@ def _rate(n: int, seconds: float) -> str:
 @click.option("--threads", type=int, default=0, metavar="N", help="CPU threads for torch (0: half the cores, at most 8).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "mps"]), default="cpu", show_default=True,
               help="Where the model runs.")
+@click.option("--keep-trivial", is_flag=True,
+              help="Keep prompts too short or too trivial to judge (greetings, thanks, closers such as "
+                   "\"Thank u! Have a good one.\"), which are left out by default ([eval] keep_trivial).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def generate(project: Path | None, runs: tuple[str, ...], base: bool, general: bool, general_file: Path | None,
              limit: int | None, per_category: int | None, batch_size: int, max_new_tokens: int, sample: bool,
-             temperature: float, top_p: float, seed: int, threads: int, device: str, quiet: bool) -> None:
+             temperature: float, top_p: float, seed: int, threads: int, device: str, keep_trivial: bool,
+             quiet: bool) -> None:
     """Answer the holdout prompts (and general prompts) with the base model and each run's adapter.
 
     Replies are stored in the project with the model, the settings and the time. Running the same
     command again skips what is stored; Ctrl-C keeps every finished batch.
+
+    Prompts too short or too trivial to judge are left out before --limit is applied, and counted:
+    a last user turn made only of greetings, thanks and closers ("Thank u! Have a good one."), or
+    of fewer than [eval] min_prompt_words words (default 2). A turn with a question mark is kept.
+    --keep-trivial, or keep_trivial = true under [eval] in workbench.toml, keeps them. The Compare
+    tab's new-comparison form (p) does the same as this command and `workbench compare` together.
     """
     from ..evaluate.generate import GenerationSettings
     from ..evaluate.generate import generate as run_generate
@@ -110,7 +120,8 @@ def generate(project: Path | None, runs: tuple[str, ...], base: bool, general: b
                 summary = run_generate(p, runs, base, general=general, general_file=general_file, limit=limit,
                                        per_category=per_category, settings=settings, threads=threads or None,
                                        device=device, progress=bar.prompts, on_token=bar.token,
-                                       echo=lambda m: console.print(escape(m)))
+                                       echo=lambda m: console.print(escape(m)),
+                                       keep_trivial=True if keep_trivial else None)
             except KeyboardInterrupt:
                 raise Cancelled("generation interrupted; every finished batch is stored. Run the same command "
                                 "again to go on where it stopped") from None
@@ -131,7 +142,8 @@ def generate(project: Path | None, runs: tuple[str, ...], base: bool, general: b
 @click.option("--b", "model_b", default=None, metavar="MODEL", help="The other, e.g. run:<id> (default: the newest run).")
 @click.option("--per-category", type=int, default=None, metavar="N", help="At most N pairs per category (sampled).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the left/right sides and the sampling.")
-@click.option("--rater", default=None, help="Who votes (default: $WORKBENCH_RATER or $USER).")
+@click.option("--rater", default=None, help="Who votes (default: the name this project remembers for you, "
+              "else the Compare tab asks, proposing $WORKBENCH_RATER).")
 @click.option("--no-tui", is_flag=True, help="Make the pairs and stop; do not open the Compare tab.")
 def compare(project: Path | None, model_a: str | None, model_b: str | None, per_category: int | None, seed: int,
             rater: str | None, no_tui: bool) -> None:
@@ -153,7 +165,7 @@ def compare(project: Path | None, model_a: str | None, model_b: str | None, per_
         return
     from ..tui.app import run_app
 
-    run_app(path, tab="compare")
+    run_app(path, tab="compare", rater=rater)  # --rater names who votes, as `workbench PROJECT --rater` does
 
 
 @click.group("eval")
@@ -199,17 +211,23 @@ def eval_report(project: Path | None, as_json: bool, comparison: str | None, boo
     from ..evaluate.arena import load_votes
     from ..evaluate.metrics import format_table
 
+    from ..evaluate.report_words import min_votes_setting, plain_verdict, text_lines
+
     p = _open(project)
     try:
         votes = load_votes(p.store, comparison)
         result = stats.analyze(votes, bootstrap=bootstrap, seed=seed)
+        words = plain_verdict(result, min_votes_setting(p.config))
         metrics = _metrics(p)
     finally:
         p.close()
     if as_json:
         result["metrics"] = metrics
+        result["words"] = words
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
+    if votes:
+        click.echo("\n".join(text_lines(words)) + "\n")
     click.echo(text.format_text(result) if votes else "no votes yet: vote with `workbench compare PROJECT` or "
                "import judgements with `workbench eval import-judgements PROJECT FILE`")
     click.echo("")
@@ -223,14 +241,17 @@ def eval_report(project: Path | None, as_json: bool, comparison: str | None, boo
 @click.option("--force", is_flag=True, help="Replace report.md and report.html if DIR has them.")
 def report(project: Path | None, out: Path, force: bool) -> None:
     """Write a Markdown and a self-contained HTML report: data, training, metrics, win rates, verdict."""
-    from ..evaluate.report import write_report
+    from ..evaluate.report import collect, write_report
+    from ..evaluate.report_words import text_lines
 
     _refuse_to_overwrite([out / "report.md", out / "report.html"], force)
     p = _open(project)
     try:
-        paths = write_report(p, out)
+        data = collect(p)
+        paths = write_report(p, out, data=data)
     finally:
         p.close()
+    click.echo("\n".join(text_lines(data["words"])) + "\n")  # the plain words; the statistics are in the files
     for path in paths:
         _console().print(f"wrote {path}")
 

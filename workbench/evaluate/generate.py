@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 
 from ..errors import Cancelled, ConfigError, WorkbenchError
 from .project import EvalProject
+from .prompts import LeftOut
 
 Echo = Callable[[str], None]
 Progress = Callable[[str, int, int], None]
@@ -81,6 +82,7 @@ class GenerateSummary:
     stored: dict[str, int] = field(default_factory=dict)  # model -> replies already there
     too_long: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    left_out: LeftOut = field(default_factory=LeftOut)  # prompts too trivial to judge
 
 
 # -- which models -------------------------------------------------------------------------------------
@@ -133,23 +135,51 @@ def resolve_targets(project: EvalProject, runs: Sequence[str], base: bool, echo:
 
 
 def collect_prompts(project: EvalProject, targets: Sequence[Target], general: bool, general_file: Path | None,
-                    limit: int | None, per_category: int | None, echo: Echo | None = None) -> list[dict[str, Any]]:
+                    limit: int | None, per_category: int | None, echo: Echo | None = None, *,
+                    holdout: bool = True, keep_trivial: bool | None = None,
+                    left_out: LeftOut | None = None) -> list[dict[str, Any]]:
     """Holdout prompts of the export(s) the runs trained on (the newest export when only the base
-    answers), plus general prompts; stored in the project and cut by limit/per_category."""
-    from ..train.data import latest_export
-    from .prompts import default_general_file, general_prompts, holdout_prompts, select
+    answers), plus general prompts; stored in the project, trivial ones left out (counted in
+    `left_out`) unless `keep_trivial` (default: [eval] keep_trivial), and cut by limit/per_category."""
+    from .prompts import leave_out_trivial, select, trivial_settings
 
+    keep_setting, min_words = trivial_settings(project.config)
+    keep = keep_setting if keep_trivial is None else keep_trivial
+    prompts = gather_prompts(project, targets, general, general_file, echo, holdout)
+    project.store.evals.add_prompts(prompts.values())
+    # Answer what the store holds for each id (an id keeps its first text).
+    stored = {p["prompt_id"]: p for p in project.store.evals.prompts()}
+    kept, dropped = leave_out_trivial([stored[pid] for pid in sorted(prompts)], keep, min_words)
+    if left_out is not None:
+        left_out.counts.update(dropped.counts)
+        left_out.examples.update(dropped.examples)
+    if dropped.total and echo:
+        echo(f"{dropped.describe()} as too trivial to judge (e.g. {next(iter(dropped.examples.values()))!r}); "
+             "--keep-trivial keeps them")
+    if not kept:
+        raise WorkbenchError("every prompt is too short or too trivial to judge; --keep-trivial keeps them")
+    return select(kept, limit, per_category)
+
+
+def gather_prompts(project: EvalProject, targets: Sequence[Target], general: bool, general_file: Path | None,
+                   echo: Echo | None = None, holdout: bool = True) -> dict[str, dict[str, Any]]:
+    """Every prompt the targets could be judged on, by id, before trivial ones are left out and the cut."""
+    from ..train.data import latest_export
+    from .prompts import default_general_file, general_prompts, holdout_prompts
+
+    if not holdout and not general:
+        raise WorkbenchError("no prompts to answer: choose the holdout prompts, the general ones, or both")
     exports: dict[str, str | None] = {}
     for t in targets:
         if t.kind == "adapter" and t.export.get("folder"):
             exports.setdefault(t.export["folder"], t.export.get("snapshot"))
-    if not exports:
+    if not exports and holdout:
         exports[str(latest_export(project.path))] = None
     if len(exports) > 1 and echo:
         echo(f"the runs trained on {len(exports)} different exports; using the holdout of each (a prompt held "
              "out of one may be in another's training data)")
     prompts: dict[str, dict[str, Any]] = {}
-    for folder, snapshot in exports.items():
+    for folder, snapshot in (exports.items() if holdout else ()):
         if not Path(folder).is_dir():
             raise WorkbenchError(f"{folder}: the export the run trained on is gone; its holdout prompts are "
                                  "needed to judge it")
@@ -161,10 +191,7 @@ def collect_prompts(project: EvalProject, targets: Sequence[Target], general: bo
             prompts.setdefault(p["prompt_id"], p)
     if not prompts:
         raise WorkbenchError("no prompts to answer: the export has no holdout rows and general prompts are off")
-    project.store.evals.add_prompts(prompts.values())
-    # Answer what the store holds for each id (an id keeps its first text).
-    stored = {p["prompt_id"]: p for p in project.store.evals.prompts()}
-    return select([stored[pid] for pid in sorted(prompts)], limit, per_category)
+    return prompts
 
 
 # -- generating ---------------------------------------------------------------------------------------
@@ -287,18 +314,22 @@ def generate(project: EvalProject, runs: Sequence[str] = (), base: bool = False,
              settings: GenerationSettings | None = None, threads: int | None = None, device: str = "cpu",
              progress: Progress | None = None, echo: Echo | None = None,
              should_stop: Callable[[], bool] | None = None,
-             on_token: TokenProgress | None = None) -> GenerateSummary:
+             on_token: TokenProgress | None = None, holdout: bool = True,
+             keep_trivial: bool | None = None) -> GenerateSummary:
     """Answer the evaluation prompts with the base model and/or each run's adapter; store the replies.
 
     `progress(model, prompts done, prompts to do)` is called per batch, `on_token(model, tokens,
-    max_new_tokens)` per decoding step of the batch in flight.
+    max_new_tokens)` per decoding step of the batch in flight. Prompts too trivial to judge are
+    left out (counted in the summary) unless `keep_trivial` (default: [eval] keep_trivial).
     """
     settings = settings or GenerationSettings()
     settings.check()
     echo = echo or (lambda message: None)
     targets = resolve_targets(project, runs, base, echo)
-    prompts = collect_prompts(project, targets, general, general_file, limit, per_category, echo)
-    summary = GenerateSummary(prompts=len(prompts))
+    left_out = LeftOut()
+    prompts = collect_prompts(project, targets, general, general_file, limit, per_category, echo,
+                              holdout=holdout, keep_trivial=keep_trivial, left_out=left_out)
+    summary = GenerateSummary(prompts=len(prompts), left_out=left_out)
     key = settings.key()
     store = project.store
     todo_by_model = {}

@@ -4,13 +4,19 @@ prompts (MT-bench's first turns by default) that catch forgetting.
 Holdout prompts come from the recipe snapshot the export was written from, which keeps every
 record's id, category and final (scrubbed) messages, so categories are known even when the
 export itself was written without --with-meta.
+
+Prompts too short or too trivial to judge (a greeting, a thank-you, a closer such as "Thank u!
+Have a good one.") tell a rater nothing about either model; they are left out of the drawn set,
+counted by kind, unless `[eval] keep_trivial = true` (or `--keep-trivial`) keeps them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -186,3 +192,90 @@ def select(prompts: list[dict[str, Any]], limit: int | None = None,
         out += [g[depth] for g in ordered.values() if depth < len(g)]
         depth += 1
     return out[:limit] if limit is not None else out
+
+
+# -- prompts too trivial to judge -------------------------------------------------------------------
+MIN_WORDS = 2  # a last user turn with fewer words is "too short" ([eval] min_prompt_words)
+_GREETINGS = frozenset("hi hello hey hiya howdy morning afternoon evening greetings".split())
+_CLOSERS = frozenset("""thanks thank thx ty tysm cheers bye goodbye appreciate appreciated helpful welcome
+    great perfect brilliant awesome excellent fantastic wonderful amazing cool nice lovely sorted understood
+    ok okay k alright got sense clear""".split())
+# Words that may come with a greeting or a closer without asking anything.
+_FILLER = frozenset("""you u ya again so much very really a lot the for your that that's thats it it's its
+    have good one day night weekend now makes make made is was all set super quick help answer explaining
+    reply been you've youve i i'm im we this there take care see later no worries fine will do done and
+    just well yes yeah yep sure oh ah great super many heaps bunch of to my me""".split())
+_WORD = re.compile(r"[a-z']+")
+
+
+def trivial_kind(prompt: dict[str, Any], min_words: int = MIN_WORDS) -> str | None:
+    """Why a prompt is too trivial to judge ("closer", "greeting", "too short"), or None to keep it.
+
+    The turn judged is the last user turn. A question mark keeps it; otherwise a turn made only of
+    greeting, thank-you and filler words is a greeting or a closer, and one of fewer than
+    `min_words` words is too short.
+    """
+    text = next((str(m.get("content") or "") for m in reversed(prompt.get("messages") or [])
+                 if m.get("role") == "user"), "")
+    text = text.lower().replace("\u2019", "'")
+    words = _WORD.findall(text)
+    if "?" in text:
+        return None
+    marked = [w for w in words if w in _CLOSERS or w in _GREETINGS]
+    if words and marked and all(w in _CLOSERS or w in _GREETINGS or w in _FILLER for w in words):
+        return "greeting" if all(w in _GREETINGS for w in marked) else "closer"
+    if len(words) < min_words:
+        return "too short"
+    return None
+
+
+@dataclass
+class LeftOut:
+    """The prompts left out as too trivial to judge: how many of each kind, with an example each."""
+
+    counts: Counter = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def describe(self) -> str:
+        """ "3 closers, 1 greeting left out", "" when none was."""
+        if not self.total:
+            return ""
+        names = {"closer": ("closer", "closers"), "greeting": ("greeting", "greetings"),
+                 "too short": ("too short", "too short")}
+        parts = [f"{n:,} {names[kind][n != 1]}" for kind, n in sorted(self.counts.items())]
+        return ", ".join(parts) + " left out"
+
+
+def leave_out_trivial(prompts: list[dict[str, Any]], keep: bool = False,
+                      min_words: int = MIN_WORDS) -> tuple[list[dict[str, Any]], LeftOut]:
+    """(the prompts worth judging, what was left out); with `keep`, every prompt and an empty LeftOut."""
+    left_out = LeftOut()
+    if keep:
+        return list(prompts), left_out
+    kept = []
+    for p in prompts:
+        kind = trivial_kind(p, min_words)
+        if kind is None:
+            kept.append(p)
+            continue
+        left_out.counts[kind] += 1
+        if kind not in left_out.examples:
+            last = next((m.get("content") or "" for m in reversed(p["messages"]) if m.get("role") == "user"), "")
+            left_out.examples[kind] = " ".join(str(last).split())
+    return kept, left_out
+
+
+def trivial_settings(project_config: dict[str, Any] | None) -> tuple[bool, int]:
+    """workbench.toml [eval] keep_trivial (default false) and min_prompt_words (default 2)."""
+    section = (project_config or {}).get("eval") or {}
+    keep = section.get("keep_trivial", False)
+    min_words = section.get("min_prompt_words", MIN_WORDS)
+    if not isinstance(keep, bool):
+        raise ConfigError(f"workbench.toml [eval] keep_trivial = {keep!r}: expected true or false")
+    if not isinstance(min_words, int) or isinstance(min_words, bool) or min_words < 0:
+        raise ConfigError(f"workbench.toml [eval] min_prompt_words = {min_words!r}: expected a whole number, 0 or more")
+    return keep, min_words

@@ -35,14 +35,17 @@ name = "synthetic_review"   # synthetic rows reach the export once accepted in t
 """
 
 
-def build_demo(target: Path) -> Project:
+def build_demo(target: Path, inputs: list[Path] | None = None) -> Project:
+    """The demo project at `target` (opened if it is there): the sample support chats, or
+    `inputs` (a test's smaller sample), with the demo's recipe, run once."""
     if is_project(target):
         return Project.open(target)
-    missing = [p for p in DEMO_INPUTS if not p.exists()]
+    sources = list(inputs or DEMO_INPUTS)
+    missing = [p for p in sources if not Path(p).exists()]
     if missing:
         raise WorkbenchError(f"sample data not found: {missing[0]} (run from a clone of the repository)")
     # A path relative to where make runs, so exports name the file the same on every machine.
-    inputs = [os.path.relpath(p) for p in DEMO_INPUTS]
+    inputs = [os.path.relpath(p) for p in sources]
     project = Project.create(target, inputs, name="quillfield-support-demo")
     config = target / "workbench.toml"
     text = config.read_text(encoding="utf-8")

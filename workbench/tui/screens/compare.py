@@ -6,8 +6,11 @@ a set is "<model> vs <model>"). v reveals them in a dialog, and only for the pai
 voted on. a / b / t / x (or 0) / s vote; each vote is committed before the next pair is drawn,
 so a quit or a crash loses nothing and reopening resumes at the first unvoted pair. c writes a
 one-line reason that stays with its pair until that pair's vote. u withdraws the newest vote and
-shows its pair again, unless the rater has seen that pair's models. The rules behind all of this
-are the arena use-case's (:mod:`workbench.services.arena`); this module only shows and asks.
+shows its pair again, unless the rater has seen that pair's models. p opens the new-comparison
+form: the replies are generated and paired in a process of their own
+(:mod:`workbench.services.compare_job`), the tab shows its progress and takes the pairs as they
+are ready, and esc stops it. The rules behind all of this are the arena use-case's
+(:mod:`workbench.services.arena`); this module only shows and asks.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from textual.widgets import Input, Label, Static
 from ...errors import WorkbenchError
 from ...store import default_rater
 from .base import ProjectTab
+from .compare_form import JobLine, NewComparisonDialog
 from .compare_panels import CHOICE_WORDS, describe_reference, describe_reply, describe_turns, split_prompt
 from .compare_reveal import RevealDialog
 
@@ -42,6 +46,7 @@ class ReplyPane(VerticalScroll):
 
 class CompareTab(ProjectTab, can_focus=True):
     TAB_ID = "compare"
+    JUDGES_ITEMS = True  # g shows the project's annotation guidelines beside the pair
     TITLE = "Compare"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -55,6 +60,7 @@ class CompareTab(ProjectTab, can_focus=True):
         Binding("f", "reference", "Reference"),
         Binding("v", "reveal", "Reveal"),
         Binding("n", "next_set", "Set"),
+        Binding("p", "new_comparison", "New pairs"),
         Binding("down,j", "scroll_replies('down')", "Scroll", show=False),
         Binding("up,k", "scroll_replies('up')", "Scroll up", show=False),
         Binding("pagedown,space", "scroll_replies('page_down')", "Page down", show=False),
@@ -64,6 +70,7 @@ class CompareTab(ProjectTab, can_focus=True):
         Binding("shift+down", "scroll_prompt(3)", "Prompt down", show=False),
         Binding("shift+up", "scroll_prompt(-3)", "Prompt up", show=False),
         Binding("escape", "leave_reason", "Back", show=False),
+        Binding("escape", "stop_comparison", "Stop generating"),
     ]
     VOTING = frozenset({"vote", "reason", "reference", "scroll_replies", "scroll_prompt"})
 
@@ -81,6 +88,7 @@ class CompareTab(ProjectTab, can_focus=True):
 
     def compose(self):
         yield Label("", id="compare-status")
+        yield JobLine(self._job_changed, id="compare-job")
         yield Static("", id="compare-empty")
         with Vertical(id="compare-body"):
             with VerticalScroll(id="compare-prompt"):
@@ -103,6 +111,11 @@ class CompareTab(ProjectTab, can_focus=True):
         for pane in self.query(".compare-reply, #compare-prompt, #compare-reference"):
             pane.can_focus = False  # the keys scroll them; the tab keeps the focus for the votes
         self._show()
+        from ...services.compare_job import ACTIVE, latest_job
+
+        job = latest_job(self.project.path)  # one started earlier (maybe by another window) still runs
+        if job is not None and job.status() in ACTIVE:
+            self.query_one(JobLine).follow(job)
 
     def on_show(self) -> None:
         # Every time the tab is shown: pairs may have been made (`workbench compare`) meanwhile.
@@ -118,6 +131,8 @@ class CompareTab(ProjectTab, can_focus=True):
             return len(self.sets) > 1
         if action == "leave_reason":
             return self.query_one("#compare-reason", Input).has_focus
+        if action == "stop_comparison":
+            return self.query_one(JobLine).active
         return True
 
     # -- loading ------------------------------------------------------------------------------
@@ -211,8 +226,11 @@ class CompareTab(ProjectTab, can_focus=True):
                                     "which were judged elsewhere. `workbench eval report` shows their statistics; "
                                     "run `workbench generate` and `workbench compare` to rate replies here.")
         if not total:
-            return Content.assemble(("No pairs yet", "bold"),
-                                    ": run `workbench generate` and `workbench compare` to make some.")
+            if self.query_one(JobLine).active:
+                return Content.assemble(("No pairs yet", "bold"), ": the first ones appear here as soon as both "
+                                        "models have answered a batch of prompts.")
+            return Content.assemble(("No pairs yet", "bold"), ": press p to choose a trained run, the model to hold it "
+                                    "against and the prompts; their replies are generated and paired here.")
         more = "\n\nPress n for another set." if len(self.sets) > 1 else ""
         return Content.assemble(("Nothing left to rate", "bold $success"),
                                 " — press v to reveal which model wrote which reply in the pairs you voted on.",
@@ -265,6 +283,10 @@ class CompareTab(ProjectTab, can_focus=True):
             event.stop()
             self.action_leave_reason()
 
+    def action_stop_comparison(self) -> None:
+        if self.query_one(JobLine).cancel():
+            self.notify("Stopping the comparison: every reply and pair made so far is kept.", markup=False)
+
     def action_leave_reason(self) -> None:
         # The field stays in sight with its title ("goes with your vote on this pair") while it holds text.
         self.focus_default()
@@ -291,6 +313,46 @@ class CompareTab(ProjectTab, can_focus=True):
         self.pair = undone.pair
         self.last_vote = "vote withdrawn"
         self._show()
+
+    # -- a new comparison ---------------------------------------------------------------------
+    def action_new_comparison(self) -> None:
+        from ...services.compare_job import model_choices
+        from ...evaluate.prompts import trivial_settings
+
+        if self.query_one(JobLine).active:
+            self.notify("A comparison is still being generated; esc stops it.", severity="warning", markup=False)
+            return
+        try:
+            keep = trivial_settings(self.project.config)[0]
+        except WorkbenchError:
+            keep = False
+        self.app.push_screen(NewComparisonDialog(self.project, model_choices(self.project.path), keep),
+                             self._start_comparison)
+
+    def _start_comparison(self, request) -> None:
+        if request is None:
+            self.notify("No comparison started.", markup=False)
+            return
+        from ...services.compare_job import start
+
+        try:
+            job = start(self.project.path, request, self.rater)
+        except WorkbenchError as e:
+            self.notify(str(e), title="Not started", severity="error", markup=False)
+            return
+        self.query_one(JobLine).follow(job)
+        self._show()
+
+    def _job_changed(self, pairs: int) -> None:
+        """More pairs are ready (or the job ended): take them without moving off the pair shown."""
+        if self.pair is None or self.arena is None:
+            self.load()
+            return
+        from ...services.arena import rateable_sets
+
+        self.sets, self.imported_only = rateable_sets(self.project.store)
+        self.query_one("#compare-status", Label).update(self._status())
+        self.refresh_bindings()
 
     # -- other keys ---------------------------------------------------------------------------
     def action_reference(self) -> None:
