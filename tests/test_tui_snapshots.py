@@ -87,3 +87,22 @@ class TestNoProject:
     def test_welcome(self, snap_compare):
         app = WorkbenchApp(None, where=Path("/home/expert/notes"))
         assert snap_compare(app, terminal_size=SIZE)
+
+
+TAB_NAMES = ["data", "dedup", "pii", "balance", "review", "train", "compare", "report"]
+
+
+class TestEveryTabAt80x24:
+    """Each tab as it first shows on a small terminal: footers, panes and charts must stay usable
+    (keys that do not fit are listed by `?`)."""
+
+    @pytest.mark.parametrize("tab", range(1, 9), ids=TAB_NAMES)
+    def test_tab(self, snap_compare, project, tab):
+        async def run_before(pilot):
+            await settle(pilot)
+            await pilot.press(str(tab))
+            await settle(pilot)
+            pilot.app.clear_notifications()
+            await pilot.pause()
+
+        assert snap_compare(make_app(project), terminal_size=(80, 24), run_before=run_before)
