@@ -262,7 +262,7 @@ def _train(project: Project, run: Run, request: TrainRequest, config: TrainConfi
         "holdout_loss": loop.state.last_holdout, "best_holdout_loss": loop.state.best_loss,
         "best_step": loop.state.best_step, "adapter_from_step": loop.state.best_step if restored else loop.state.step,
         "stopped_early": loop.state.stopped_early, "adapter": str(run.adapter_dir),
-        "tokens": loop.state.tokens, "seconds": round(loop.state.elapsed, 1),
+        "tokens": loop.state.tokens, "seconds": round(loop.state.elapsed, 3),
         "tokens_per_s": round(loop.state.tokens / loop.state.elapsed, 1) if loop.state.elapsed else None,
         "peak_memory_gb": _peak_memory(plan.device),
     }
