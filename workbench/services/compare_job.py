@@ -12,7 +12,6 @@ runs; a cancelled job keeps every reply and pair made so far. Nothing here impor
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sys
@@ -20,13 +19,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import Cancelled, WorkbenchError
-from ..files import make_dirs, private_opener, write_atomically
+from ..files import make_dirs, private_opener
 from ..layout import state_dir
 from ..procs import pid_alive
-from ..train.runs import clock, list_runs, now
+from ..train.runs import RecordFolder, clock, list_runs, now
 
 if TYPE_CHECKING:
     from ..evaluate.prompts import LeftOut
@@ -142,33 +141,13 @@ def jobs_dir(project_dir: Path) -> Path:
 
 
 @dataclass
-class CompareJob:
-    folder: Path
+class CompareJob(RecordFolder):
+    RECORD: ClassVar[str] = "job.json"
     process: Any = field(default=None, repr=False)  # the Popen, in the process that started it
-
-    @property
-    def record_file(self) -> Path:
-        return self.folder / "job.json"
-
-    @property
-    def cancel_file(self) -> Path:
-        return self.folder / "CANCEL"
 
     @property
     def log_file(self) -> Path:
         return self.folder / "job.log"
-
-    def read(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.record_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {"status": "unknown"}
-
-    def update(self, **fields: Any) -> dict[str, Any]:
-        record = self.read()
-        record.update(fields)
-        write_atomically(self.record_file, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-        return record
 
     def status(self, record: dict[str, Any] | None = None) -> str:
         """The recorded status, or `interrupted` when the job's process is gone without saying so."""
@@ -180,13 +159,6 @@ class CompareJob:
             if not pid_alive(record.get("pid")) and (self.process is None or self.process.poll() is not None):
                 return "interrupted"
         return status
-
-    def request_cancel(self) -> None:
-        with open(self.cancel_file, "w", encoding="utf-8", opener=private_opener) as f:
-            f.write(now() + "\n")
-
-    def cancel_requested(self) -> bool:
-        return self.cancel_file.exists()
 
 
 def latest_job(project_dir: Path) -> CompareJob | None:

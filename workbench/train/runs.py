@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import WorkbenchError
 from ..files import make_dirs, private_opener, write_atomically
@@ -61,18 +61,58 @@ def _atomic_json(path: Path, data: dict[str, Any]) -> None:
 
 
 @dataclass
-class Run:
-    """One training run's folder."""
+class RecordFolder:
+    """A folder a job of its own process works in: its JSON record (rewritten whole at each
+    change), its log and a CANCEL file any process may write. Training runs and the Compare
+    tab's generation jobs are such folders."""
 
     folder: Path
+    RECORD: ClassVar[str] = "record.json"
+
+    @property
+    def record_file(self) -> Path:
+        return self.folder / self.RECORD
+
+    @property
+    def cancel_file(self) -> Path:
+        return self.folder / "CANCEL"
+
+    def unreadable(self) -> dict[str, Any]:
+        """The record of a folder whose record cannot be read (yet)."""
+        return {"status": "unknown"}
+
+    def read(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.record_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return self.unreadable()
+
+    def write(self, record: dict[str, Any]) -> None:
+        _atomic_json(self.record_file, record)
+
+    def update(self, **fields: Any) -> dict[str, Any]:
+        record = self.read()
+        record.update(fields)
+        self.write(record)
+        return record
+
+    def request_cancel(self) -> None:
+        with open(self.cancel_file, "w", encoding="utf-8", opener=private_opener) as f:
+            f.write(now() + "\n")
+
+    def cancel_requested(self) -> bool:
+        return self.cancel_file.exists()
+
+
+@dataclass
+class Run(RecordFolder):
+    """One training run's folder."""
+
+    RECORD: ClassVar[str] = "run.json"
 
     @property
     def id(self) -> str:
         return self.folder.name
-
-    @property
-    def record_file(self) -> Path:
-        return self.folder / "run.json"
 
     @property
     def metrics_file(self) -> Path:
@@ -89,10 +129,6 @@ class Run:
     @property
     def adapter_dir(self) -> Path:
         return self.folder / "adapter"
-
-    @property
-    def cancel_file(self) -> Path:
-        return self.folder / "CANCEL"
 
     # -- the record ---------------------------------------------------------------------------
     @classmethod
@@ -126,20 +162,8 @@ class Run:
             raise WorkbenchError(f"{project_dir}: no run {run_id!r} (recent runs: {known})")
         return run
 
-    def read(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.record_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {"id": self.id, "status": "unknown"}
-
-    def write(self, record: dict[str, Any]) -> None:
-        _atomic_json(self.record_file, record)
-
-    def update(self, **fields: Any) -> dict[str, Any]:
-        record = self.read()
-        record.update(fields)
-        self.write(record)
-        return record
+    def unreadable(self) -> dict[str, Any]:
+        return {"id": self.id, "status": "unknown"}
 
     def owner_pid(self, record: dict[str, Any] | None = None) -> int | None:
         """The process training this run (or starting to): its own pid, or the launcher's record of it."""
@@ -158,13 +182,6 @@ class Run:
         return status
 
     # -- cancel -------------------------------------------------------------------------------
-    def request_cancel(self) -> None:
-        with open(self.cancel_file, "w", encoding="utf-8", opener=private_opener) as f:
-            f.write(now() + "\n")
-
-    def cancel_requested(self) -> bool:
-        return self.cancel_file.exists()
-
     def clear_cancel(self) -> None:
         self.cancel_file.unlink(missing_ok=True)
 
