@@ -78,6 +78,7 @@ class BalanceTab(ProjectTab):
         self.human: dict = {}
         self.protected: dict[str, str] = {}  # rows people decided on: kept first
         self.held_back: frozenset[str] = frozenset()  # rows the review step holds back: not counted
+        self.load_cancelled = False  # esc stopped the computation: late progress is not shown
         self.in_recipe = False
         self.plan: BalancePlan | None = None
         self.started = False
@@ -143,7 +144,7 @@ class BalanceTab(ProjectTab):
         self.post_message(RowsReachedBalance(*loaded))
 
     def on_balance_progressed(self, event: BalanceProgressed) -> None:
-        if getattr(self, "load_cancelled", False):
+        if self.load_cancelled:
             return
         self.query_one("#balance-progress", ProgressBar).display = True
         self.query_one("#balance-progress", ProgressBar).update(total=max(event.total, 1), progress=event.done)

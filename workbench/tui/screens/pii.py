@@ -87,6 +87,8 @@ class PiiTab(ProjectTab):
         self.started = False
         self.scanning = False
         self.note = ""
+        self.as_exported = False  # e: the record as the export will write it
+        self.last_find = ""  # what / looked for last
 
     def compose(self):
         with Horizontal(id="pii-top"):
@@ -217,7 +219,7 @@ class PiiTab(ProjectTab):
         if rec is None:
             note = self._sealed_note()
             self.query_one(PiiRecordView).show_message(f"{note}\n\n{EMPTY_HELP}" if note else EMPTY_HELP)
-        elif getattr(self, "as_exported", False):
+        elif self.as_exported:
             from ...services.pii_preview import exported_view
 
             self.query_one(PiiRecordView).show_exported(rec, exported_view(self.project, rec))
@@ -243,11 +245,11 @@ class PiiTab(ProjectTab):
 
         self.app.push_screen(FindDialog("Find a record: its id (or the first characters), a word of its text, "
                                         "or a value found in it. Enter finds the next match.",
-                                        getattr(self, "last_find", ""), "e.g. 6b586c74 or Ana Dias"), found)
+                                        self.last_find, "e.g. 6b586c74 or Ana Dias"), found)
 
     def action_exported(self) -> None:
         """Toggle between the spans to review and the record as the export will write it."""
-        self.as_exported = not getattr(self, "as_exported", False)
+        self.as_exported = not self.as_exported
         self._show()
 
     # -- moving -------------------------------------------------------------------------------

@@ -83,6 +83,7 @@ class ReviewTab(ProjectTab):
         self.queue: ReviewQueue | None = None
         self.listed: list[int] = []
         self.pos = 0
+        self.last_find = ""  # what / looked for last
         self.category: str | None = None
         self.signal: str | None = None
         self.show_mode = SHOW[0]
@@ -286,7 +287,7 @@ class ReviewTab(ProjectTab):
             self._show()
 
         self.app.push_screen(FindDialog("Find a row in this list: its id (or the first characters) or a word of "
-                                        "its text. Enter finds the next match.", getattr(self, "last_find", ""),
+                                        "its text. Enter finds the next match.", self.last_find,
                                         "e.g. 6b586c74 or refund"), found)
 
     def action_cycle_category(self) -> None:
